@@ -1,0 +1,35 @@
+# SkillPulse: `make demo` runs the whole pipeline, `make test` runs every test.
+# Both set themselves up on a fresh machine (virtualenv, packages, Kafka jars, Chromium) and are
+# quick when already set up.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-fast bench lint clean help
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)  ## Create .venv and install SkillPulse with its dev tools
+
+demo: setup  ## Run the whole pipeline on the embedded defaults and open the dashboard
+	$(BIN)/skillpulse demo
+
+test: setup  ## Run every test (unit, real Kafka, chDB, headless Chromium)
+	$(BIN)/pytest
+
+test-fast: setup  ## Only the pure-function tests (no Kafka, no browser, no torch)
+	$(BIN)/pytest -m "not kafka and not browser and not slow"
+
+bench: setup  ## Print the benchmark tables
+	$(BIN)/python bench/enrich.py
+
+clean:  ## Remove local state (data/, plots/); keeps .venv
+	rm -rf data plots reports

@@ -1,0 +1,1 @@
+"""Pure domain logic: taxonomy matching, seniority, scoring, posting keys. No I/O imports here."""

@@ -1,0 +1,58 @@
+"""Enrichment of one posting: skills, categories, tiers, seniority, AI relevance, posting key.
+
+The one implementation used by the stream worker, the replay, the batch and ``skillpulse enrich``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from schemas.postings import EnrichedPosting, RawPosting
+from skillpulse.domain.keys import posting_key
+from skillpulse.domain.rules import Rules, default_rules
+from skillpulse.domain.taxonomy import Taxonomy, default_taxonomy
+
+# Extra skill finders (the hybrid extractor): descriptions in, canonical skill names out, batched.
+SkillModel = Callable[[Sequence[str]], list[set[str]]]
+
+
+@dataclass(frozen=True)
+class Enricher:
+    """Holds the loaded taxonomy and rules so that nothing is loaded per message."""
+
+    taxonomy: Taxonomy
+    rules: Rules
+    pipeline_version: str = "v1"
+    model: SkillModel | None = None
+
+    def _build(self, raw: RawPosting, skills: set[str]) -> EnrichedPosting:
+        known = sorted(s for s in skills if s in self.taxonomy.skills)
+        info = [self.taxonomy.skills[s] for s in known]
+        data = raw.model_dump()
+        data.update(
+            posting_key=posting_key(raw.title, raw.company, raw.location),
+            extracted_skills=known,
+            skill_categories=sorted({s.category for s in info}),
+            ai_tiers=sorted({s.tier for s in info if s.tier}),
+            seniority_level=self.rules.classify_seniority(raw.title),
+            ai_relevance_score=self.rules.relevance_score(known, raw.title),
+            pipeline_version=self.pipeline_version,
+        )
+        return EnrichedPosting.model_construct(**data)
+
+    def enrich(self, raw: RawPosting) -> EnrichedPosting:
+        """Enrich one validated posting (skills come from the description, as in the seed)."""
+        return self.enrich_many([raw])[0]
+
+    def enrich_many(self, raws: Sequence[RawPosting]) -> list[EnrichedPosting]:
+        """Enrich a batch; the optional model runs once over the whole batch."""
+        found = [self.taxonomy.extract(r.description) for r in raws]
+        if self.model is not None and raws:
+            for skills, extra in zip(found, self.model([r.description for r in raws]), strict=True):
+                skills |= extra
+        return [self._build(raw, skills) for raw, skills in zip(raws, found, strict=True)]
+
+
+def default_enricher(pipeline_version: str = "v1", taxonomy_path: str | None = None) -> Enricher:
+    """An enricher over the packaged (or given) taxonomy and rules."""
+    return Enricher(default_taxonomy(taxonomy_path), default_rules(), pipeline_version)

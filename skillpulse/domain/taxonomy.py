@@ -1,0 +1,93 @@
+"""The skill taxonomy as data: loading, validation and the skill matcher built from it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from skillpulse.domain.matching import PhraseMatcher
+
+CATEGORIES = ("ml_engineering", "data_science", "ai_infrastructure", "ai_product", "ai_strategy")
+TIERS = ("builder", "literacy")
+
+
+def skill_id(name: str) -> str:
+    """A stable id for a canonical skill name (``scikit-learn`` -> ``scikit_learn``)."""
+    slug = re.sub(r"[^0-9a-z]+", "_", name.lower().replace("+", "p").replace("#", "sharp")).strip("_")
+    return slug or "skill"
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One canonical skill: preferred label, category, optional AI tier and alternative labels."""
+
+    name: str
+    category: str
+    tier: str | None = None
+    aliases: tuple[str, ...] = ()
+    seed: bool = False
+
+    @property
+    def id(self) -> str:
+        return skill_id(self.name)
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """All skills by canonical name, with a matcher over every label."""
+
+    skills: dict[str, Skill]
+    version: str = "1"
+    matcher: PhraseMatcher[str] = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+
+    def category_of(self, skill: str) -> str:
+        return self.skills[skill].category
+
+    def extract(self, text: str) -> set[str]:
+        """Canonical names of the skills mentioned in ``text`` (whole words, any case, HTML ok)."""
+        return self.matcher.find(text)
+
+    def extract_normalised(self, text: str) -> set[str]:
+        """As ``extract`` for text already passed through ``normalise``."""
+        return self.matcher.find_normalised(text)
+
+
+def taxonomy_from_data(data: dict[str, Any]) -> Taxonomy:
+    """Build and validate a taxonomy from its YAML structure; raises ``ValueError`` on bad data."""
+    skills: dict[str, Skill] = {}
+    categories = data.get("categories") or {}
+    unknown = set(categories) - set(CATEGORIES)
+    if unknown:
+        raise ValueError(f"unknown categories {sorted(unknown)}; allowed: {list(CATEGORIES)}")
+    for category, entries in categories.items():
+        for entry in entries or []:
+            name = str(entry["name"]).strip()
+            if name in skills:
+                raise ValueError(f"skill {name!r} appears in {skills[name].category} and {category}")
+            tier = entry.get("tier")
+            if tier is not None and tier not in TIERS:
+                raise ValueError(f"skill {name!r}: tier must be one of {TIERS}, got {tier!r}")
+            aliases = tuple(str(a) for a in entry.get("aliases") or ())
+            skills[name] = Skill(name, category, tier, aliases, bool(entry.get("seed", False)))
+    matcher = PhraseMatcher.from_groups((s.name, (s.name, *s.aliases)) for s in skills.values())
+    return Taxonomy(skills=skills, version=str(data.get("version", "1")), matcher=matcher)
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """The taxonomy from ``path``, or the packaged ``schemas/taxonomy.yaml``."""
+    if path is None:
+        text = resources.files("schemas").joinpath("taxonomy.yaml").read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    return taxonomy_from_data(yaml.safe_load(text))
+
+
+@lru_cache(maxsize=4)
+def default_taxonomy(path: str | None = None) -> Taxonomy:
+    """The taxonomy loaded once per process (per path)."""
+    return load_taxonomy(path)

@@ -1,0 +1,156 @@
+"""ClickHouse access shared by the worker, the batch, the dashboard and the CLI.
+
+One setting, ``CLICKHOUSE_URL``, picks the engine: ``chdb:///path`` (embedded, the default, one
+process per path) or ``http(s)://user:pass@host:8123`` (a server). The same DDL and SQL serve both.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+from urllib.parse import urlparse
+
+from schemas.postings import EnrichedPosting
+from skillpulse.settings import Settings, get_settings
+
+MIGRATIONS_PACKAGE = "schemas"
+_SPLIT = re.compile(r";\s*(?:\n|$)")
+_KNOWN_FIELDS = set(EnrichedPosting.model_fields)
+
+POSTING_COLUMNS = (
+    "pipeline_version", "posting_key", "title", "description", "company", "location", "source", "url",
+    "source_id", "language", "posted_date", "scraped_at", "extracted_skills", "skill_categories",
+    "ai_tiers", "seniority_level", "ai_relevance_score", "extra", "kafka_partition", "kafka_offset",
+)
+SIGHTING_COLUMNS = ("pipeline_version", "posting_key", "source", "posted_date", "kafka_partition", "kafka_offset")
+
+
+class StorageError(RuntimeError):
+    """ClickHouse could not be reached or refused a statement; the message says what to do."""
+
+
+def connect(settings: Settings | None = None, url: str | None = None):
+    """A clickhouse-connect client for ``url`` (default: the settings' ClickHouse URL).
+
+    Raises ``StorageError`` with a hint when the embedded data path is locked by another process.
+    """
+    import clickhouse_connect
+
+    settings = settings or get_settings()
+    url = url or settings.resolved_clickhouse_url
+    try:
+        if url.startswith("chdb://"):
+            return clickhouse_connect.get_client(dsn=url)
+        parts = urlparse(url)
+        return clickhouse_connect.get_client(
+            host=parts.hostname or "localhost",
+            port=parts.port or (8443 if parts.scheme == "https" else 8123),
+            username=parts.username or "default",
+            password=parts.password or "",
+            secure=parts.scheme == "https",
+        )
+    except Exception as exc:  # the driver raises several types; all mean "cannot connect"
+        hint = ""
+        if "lock" in str(exc).lower():
+            hint = (" — another process holds this chDB data directory; stop it (worker, dashboard, demo)"
+                    " or point CLICKHOUSE_URL at a ClickHouse server")
+        raise StorageError(f"cannot open ClickHouse at {url}: {exc}{hint}") from exc
+
+
+def migration_files() -> list[tuple[str, str]]:
+    """``(name, sql)`` of each versioned DDL file in ``schemas/clickhouse``, in order."""
+    folder = resources.files(MIGRATIONS_PACKAGE).joinpath("clickhouse")
+    files = sorted(p for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(p.name, p.read_text(encoding="utf-8")) for p in files]
+
+
+def _statements(sql: str) -> list[str]:
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in _SPLIT.split("\n".join(lines)) if s.strip()]
+
+
+def migrate(client, database: str | None = None, taxonomy=None) -> list[str]:
+    """Create the database and apply every DDL file not yet applied; returns the names applied.
+
+    Idempotent: applied files are recorded in ``schema_migrations`` and every statement is
+    ``IF NOT EXISTS``. Also refreshes ``skill_taxonomy`` from the taxonomy in use.
+    """
+    db = database or get_settings().clickhouse_database
+    client.command(f"CREATE DATABASE IF NOT EXISTS {db} ENGINE = Atomic")
+    client.command(
+        f"CREATE TABLE IF NOT EXISTS {db}.schema_migrations (name String, applied_at DateTime DEFAULT now())"
+        " ENGINE = ReplacingMergeTree ORDER BY name"
+    )
+    done = {row[0] for row in client.query(f"SELECT name FROM {db}.schema_migrations").result_rows}
+    applied = []
+    for name, sql in migration_files():
+        if name in done:
+            continue
+        for statement in _statements(sql.replace("{db}", db)):
+            client.command(statement)
+        client.insert(f"{db}.schema_migrations", [[name]], column_names=["name"])
+        applied.append(name)
+    sync_taxonomy(client, db, taxonomy)
+    return applied
+
+
+def sync_taxonomy(client, database: str, taxonomy=None) -> None:
+    """Replace ``skill_taxonomy`` with the taxonomy's skills (category, tier, seed flag)."""
+    from skillpulse.domain.taxonomy import default_taxonomy
+
+    taxonomy = taxonomy or default_taxonomy(str(get_settings().taxonomy_path) if get_settings().taxonomy_path else None)
+    rows = [[s.name, s.id, s.category, s.tier or "", int(s.seed)] for s in taxonomy.skills.values()]
+    client.command(f"TRUNCATE TABLE IF EXISTS {database}.skill_taxonomy")
+    client.insert(f"{database}.skill_taxonomy", rows,
+                  column_names=["skill", "skill_id", "category", "tier", "is_seed"])
+
+
+def posting_row(posting: EnrichedPosting, partition: int = -1, offset: int = -1) -> list[Any]:
+    """One ``postings_all`` row, in ``POSTING_COLUMNS`` order; unknown fields go to ``extra`` as JSON."""
+    extra = {k: v for k, v in (posting.model_extra or {}).items() if k not in _KNOWN_FIELDS}
+    return [
+        posting.pipeline_version, posting.posting_key, posting.title, posting.description,
+        posting.company or "", posting.location or "", posting.source, posting.url or "",
+        posting.source_id or "", posting.language or "", posting.posted_date, posting.scraped_at,
+        posting.extracted_skills, posting.skill_categories, posting.ai_tiers,
+        getattr(posting.seniority_level, "value", posting.seniority_level), float(posting.ai_relevance_score),
+        json.dumps(extra, default=str, ensure_ascii=False), partition, offset,
+    ]
+
+
+def insert_postings(client, rows: Sequence[Sequence[Any]], database: str | None = None) -> None:
+    """Insert ``posting_row`` rows in one batch (idempotent: same key and version replaces)."""
+    if rows:
+        db = database or get_settings().clickhouse_database
+        client.insert(f"{db}.postings_all", rows, column_names=POSTING_COLUMNS)
+
+
+def insert_sightings(client, rows: Sequence[Sequence[Any]], database: str | None = None) -> None:
+    """Insert ``SIGHTING_COLUMNS`` rows: every valid message consumed, duplicates included."""
+    if rows:
+        db = database or get_settings().clickhouse_database
+        client.insert(f"{db}.posting_sightings", rows, column_names=SIGHTING_COLUMNS)
+
+
+def set_version_status(client, version: str, status: str, note: str = "", database: str | None = None) -> None:
+    """Record a pipeline version's status: 'active' makes it the one every view reads."""
+    db = database or get_settings().clickhouse_database
+    client.insert(f"{db}.pipeline_versions", [[version, status, note]], column_names=["version", "status", "note"])
+
+
+def active_version(client, database: str | None = None) -> str | None:
+    """The pipeline version the views and the dashboard read, or None before any is active."""
+    db = database or get_settings().clickhouse_database
+    rows = client.query(f"SELECT version FROM {db}.active_version").result_rows
+    return rows[0][0] if rows and rows[0][0] else None
+
+
+def ensure_active_version(client, version: str, database: str | None = None) -> str:
+    """Activate ``version`` if no version is active yet; returns the active version."""
+    current = active_version(client, database)
+    if current is None:
+        set_version_status(client, version, "active", "first version", database)
+        return version
+    return current
