@@ -1,0 +1,1 @@
+"""Kafka plumbing: a local KRaft broker from the official jars, topic administration."""
