@@ -1,0 +1,115 @@
+"""The worker's one agent: validate -> dead-letter or dedupe -> enrich -> sink, a batch at a time.
+
+Batches come from ``stream.noack_take`` and are acknowledged only after ClickHouse holds them
+(``stream.take`` would acknowledge in a ``finally:`` even when the insert failed, and a worker
+stopped mid-retry would commit a batch it never stored). Concurrency stays 1: above 1 Faust can
+commit past a message still in flight (faust-streaming #606).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from schemas.postings import RawPosting
+from skillpulse.domain.enrich import Enricher
+from skillpulse.domain.keys import posting_key
+from skillpulse.storage import posting_row
+from stream_processors.tables import DedupeIndex
+from stream_processors.validate import Rejected, dead_letter, decode_posting
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Stats:
+    """Counters of one worker run (printed at exit, read by the demo and the tests)."""
+
+    consumed: int = 0
+    stored: int = 0  # first sightings written to postings_all
+    duplicates: int = 0
+    dead_letters: int = 0
+    skipped: int = 0  # replay: messages past --until
+    batches: int = 0
+    dead_letter_reasons: dict[str, int] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("started",)}
+
+
+@dataclass
+class Message:
+    """What the processor needs of one Kafka message (a Faust event's message, or a test double)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+
+
+class BatchProcessor:
+    """Turns a batch of messages into dead letters, posting rows and sighting rows."""
+
+    def __init__(self, enricher: Enricher, dedupe: DedupeIndex, stats: Stats,
+                 end_offsets: dict[int, int] | None = None):
+        self.enricher = enricher
+        self.dedupe = dedupe
+        self.stats = stats
+        self.end_offsets = end_offsets
+
+    def split(self, messages: list[Message]) -> tuple[list[tuple[Message, bytes]], list[list], list[list]]:
+        """``(dead_letters, posting_rows, sighting_rows)`` of a batch, in message order."""
+        version = self.enricher.pipeline_version
+        letters: list[tuple[Message, bytes]] = []
+        firsts: list[tuple[Message, RawPosting]] = []
+        sightings: list[list] = []
+        for msg in messages:
+            if self.end_offsets is not None and msg.offset >= self.end_offsets.get(msg.partition, 0):
+                self.stats.skipped += 1
+                continue
+            self.stats.consumed += 1
+            try:
+                raw = decode_posting(msg.value)
+            except Rejected as exc:
+                reason = str(exc)
+                letters.append((msg, dead_letter(msg.value, reason, msg.topic, msg.partition, msg.offset, msg.key)))
+                field_name = reason.split(":", 1)[0]
+                self.stats.dead_letter_reasons[field_name] = self.stats.dead_letter_reasons.get(field_name, 0) + 1
+                continue
+            key = posting_key(raw.title, raw.company, raw.location)
+            sightings.append([version, key, raw.source, raw.posted_date, msg.partition, msg.offset])
+            if self.dedupe.see(key, msg.partition, msg.offset, msg.timestamp_ms).first:
+                firsts.append((msg, raw))
+            else:
+                self.stats.duplicates += 1
+        enriched = self.enricher.enrich_many([raw for _, raw in firsts])
+        rows = [posting_row(posting, msg.partition, msg.offset) for (msg, _), posting in zip(firsts, enriched, strict=True)]
+        self.stats.dead_letters += len(letters)
+        return letters, rows, sightings
+
+
+def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_size: int, max_wait_s: float):
+    """Register the agent on ``app``: it consumes ``source`` and writes ``dlq`` and ClickHouse."""
+
+    async def postings(stream):
+        async for events in stream.noack_take(batch_size, within=max_wait_s):
+            messages = [
+                Message(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value,
+                        int((e.message.timestamp or 0) * 1000))
+                for e in events
+            ]
+            letters, rows, sightings = processor.split(messages)
+            for msg, body in letters:
+                # Delivered before the offsets commit: Faust flushes its producer before every commit.
+                await dlq.send(key=msg.key, value=body)
+            await sink.store(rows, sightings)  # retries until stored; never raises for an outage
+            processor.stats.stored += len(rows)
+            processor.stats.batches += 1
+            for event in events:
+                await stream.ack(event)
+            log.debug("batch: %d message(s), %d stored, %d dead letter(s)", len(messages), len(rows), len(letters))
+
+    return app.agent(source, name="postings", concurrency=1)(postings)

@@ -1,0 +1,56 @@
+"""The Faust app: one per consumer group (the live worker, or one replay).
+
+Pinned choices (see DESIGN.md, pitfalls): faust-streaming with the aiokafka transport,
+``processing_guarantee=at_least_once`` with an idempotent ClickHouse sink, agent concurrency 1,
+the memory table store (rebuilt from the changelog topic at start), no web server.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_MESSAGE_BYTES = 12 * 1024 * 1024  # above the broker's 10 MB, so a 5 MB posting and its dead letter pass
+
+
+@dataclass
+class WorkerConfig:
+    """What one worker (or replay) run does."""
+
+    app_id: str = "skillpulse-worker"
+    pipeline_version: str = "v1"
+    activate: bool = True  # activate pipeline_version if none is active yet
+    until_caught_up: bool = False  # exit once the group's lag is 0 and every batch is stored
+    end_offsets: dict[int, int] | None = None  # replay: stop at these offsets (exclusive) per partition
+    batch_size: int = 1000
+    max_wait_s: float = 0.5
+    dedupe_ttl_days: float = 30.0
+    log_level: str = "info"
+    datadir: Path = field(default_factory=lambda: Path("data") / "faust")
+
+
+def create_app(config: WorkerConfig, bootstrap: str, partitions: int, loop: asyncio.AbstractEventLoop | None = None):
+    """A configured ``faust.App`` (agents and tables are attached by ``stream_processors.agents``)."""
+    import faust
+
+    config.datadir.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        config.app_id,
+        broker=f"kafka://{bootstrap}",
+        broker_client_id=config.app_id,
+        store="memory://",
+        processing_guarantee="at_least_once",
+        autodiscover=False,
+        web_enabled=False,
+        topic_partitions=partitions,
+        topic_replication_factor=1,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=0.5,
+        stream_recovery_delay=0.0,
+        stream_buffer_maxsize=max(4096, 2 * config.batch_size),
+        consumer_max_fetch_size=MAX_MESSAGE_BYTES,
+        producer_max_request_size=MAX_MESSAGE_BYTES,
+        datadir=str(config.datadir),
+        loop=loop,
+    )

@@ -1,0 +1,102 @@
+"""The dedupe table: ``posting_key`` -> where the posting was first seen, with an expiry window.
+
+The value is ``[partition, offset, timestamp_ms]`` of the first sighting. Remembering the offset makes
+redelivery safe: after a crash the worker reprocesses messages whose offsets were not committed, and
+the first sighting itself must then be stored again, not mistaken for a duplicate of itself.
+
+Writes go to the table's store and its changelog explicitly, on the partition of the message that
+caused them, so the changelog stays co-partitioned with ``postings.raw`` whichever partitioner the
+producer used, and expiry (run from a timer, outside any stream event) can write tombstones too.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DEDUPE_TABLE = "dedupe"
+
+
+@dataclass
+class Sighting:
+    """The verdict on one valid message."""
+
+    first: bool
+    first_partition: int
+    first_offset: int
+
+
+@dataclass
+class DedupeIndex:
+    """First-sighting-wins dedupe over a Faust table (or any dict-like store, for unit tests)."""
+
+    table: Any
+    ttl_ms: int
+    send_changelog: Any = None  # callable(partition, key, value); None = the table's own
+    _latest_ms: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    def _store(self):
+        return getattr(self.table, "data", self.table)
+
+    def _log(self, partition: int, key: str, value: Any) -> None:
+        sender = self.send_changelog or getattr(self.table, "send_changelog", None)
+        if sender is None:
+            return
+        if value is None:
+            sender(partition, key, None, value_serializer="raw")
+        else:
+            sender(partition, key, value)
+
+    def see(self, key: str, partition: int, offset: int, timestamp_ms: int) -> Sighting:
+        """Record a sighting; ``first`` unless an earlier, different message holds the key."""
+        store = self._store()
+        if timestamp_ms > self._latest_ms[partition]:
+            self._latest_ms[partition] = timestamp_ms
+        held = store.get(key)
+        if held is not None:
+            held_partition, held_offset, held_ts = held
+            expired = timestamp_ms - held_ts > self.ttl_ms
+            if (held_partition, held_offset) == (partition, offset):
+                return Sighting(True, partition, offset)  # redelivery of the first sighting itself
+            if not expired:
+                return Sighting(False, held_partition, held_offset)
+        value = [partition, offset, timestamp_ms]
+        store[key] = value
+        self._log(partition, key, value)
+        return Sighting(True, partition, offset)
+
+    def expire(self, partitions: set[int] | None = None) -> int:
+        """Forget keys first seen more than the TTL before the newest message of their partition.
+
+        Stream time, not wall time, so a replay of old messages expires exactly like the live run.
+        ``partitions`` limits it to partitions this worker owns. Returns the number of keys dropped.
+        """
+        store = self._store()
+        stale = []
+        for key, value in list(store.items()):
+            partition, _offset, ts = value
+            if partitions is not None and partition not in partitions:
+                continue
+            if self._latest_ms.get(partition, 0) - ts > self.ttl_ms:
+                stale.append((key, partition))
+        for key, partition in stale:
+            store.pop(key, None)
+            self._log(partition, key, None)
+        if stale:
+            log.info("dedupe: expired %d key(s) older than %.1f day(s)", len(stale), self.ttl_ms / 86_400_000)
+        return len(stale)
+
+
+def dedupe_table(app, partitions: int):
+    """The Faust table behind ``DedupeIndex`` (memory store, rebuilt from its changelog at start)."""
+    return app.Table(
+        DEDUPE_TABLE,
+        default=None,
+        partitions=partitions,
+        key_type=str,
+        value_type=list,
+        help="posting_key -> [partition, offset, timestamp_ms] of its first sighting",
+    )
