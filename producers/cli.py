@@ -4,3 +4,10 @@ from __future__ import annotations
 import typer
 
 app = typer.Typer(no_args_is_help=True)
+
+# Real job sources (issue 6): LinkedIn via RapidAPI, JobTech JobSearch, seed-format folders and CSV/JSONL.
+from producers.commands import files as _files, jobtech as _jobtech, linkedin as _linkedin  # noqa: E402
+
+app.command("linkedin")(_linkedin)
+app.command("jobtech")(_jobtech)
+app.command("files")(_files)
