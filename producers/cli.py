@@ -11,3 +11,8 @@ from producers.commands import files as _files, jobtech as _jobtech, linkedin as
 app.command("linkedin")(_linkedin)
 app.command("jobtech")(_jobtech)
 app.command("files")(_files)
+
+# Synthetic postings (issue 2): seed 004's generator, deterministic for a seed.
+from producers.synthetic_cli import synthetic as _synthetic  # noqa: E402
+
+app.command("synthetic")(_synthetic)
