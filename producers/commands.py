@@ -34,7 +34,7 @@ PageDelay = Annotated[float, typer.Option(min=0.0, help="Pause between pages in 
 def _console():
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)
 
 
 def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: bool = True) -> None:
