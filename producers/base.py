@@ -184,13 +184,14 @@ def run_source(
     since: dt.datetime | None = None,
     use_cursor: bool = True,
     track_cursor: bool = True,
+    resend: bool = False,
     on_progress: Any = None,
 ) -> RunReport:
     """Fetch, validate, dedupe against the ledger, send, confirm, record. Never raises SourceError.
 
     ``since`` overrides the stored cursor; ``use_cursor=False`` fetches everything (the ledger
     still prevents re-sending); ``track_cursor=False`` leaves the cursor alone (files have no
-    publication order). ``on_progress(report)`` is called after each item.
+    publication order); ``resend=True`` sends ads the ledger already holds (e.g. to a fresh topic). ``on_progress(report)`` is called after each item.
     """
     report = RunReport(ProduceSummary())
     summary = report.summary
@@ -199,13 +200,13 @@ def run_source(
     pending: dict[str, str] = {}  # ledger id -> date, sent in this run, not yet confirmed
     newest: dt.datetime | None = None
     scraped_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    interrupted: BaseException | None = None
+    interrupted: BaseException | None = None  # re-raised once what was sent is delivered and recorded
     try:
         for item in source.fetch(since):
             summary.fetched += 1
             if isinstance(item, Skipped):
                 report.skip(item.ref, item.reason)
-            elif item.key in state.sent or item.key in pending:
+            elif item.key in pending or (not resend and item.key in state.sent):
                 report.skip(item.key, "already sent")
             elif since is not None and item.published is not None and item.published < since:
                 report.skip(item.key, "older than the cursor")
@@ -230,8 +231,8 @@ def run_source(
                 f"({getattr(source, 'stop_reason', 'page limit')}); the cursor stays where it was")
     except SourceError as exc:
         summary.errors.append(str(exc))
-    except KeyboardInterrupt as exc:  # deliver and record what was sent, then stop
-        summary.errors.append("interrupted")
+    except (KeyboardInterrupt, Exception) as exc:  # deliver and record what was sent, then re-raise
+        summary.errors.append("interrupted" if isinstance(exc, KeyboardInterrupt) else f"unexpected error: {exc!r}")
         interrupted = exc
     try:
         delivered = sink.close()

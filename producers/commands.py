@@ -28,6 +28,8 @@ Retries = Annotated[int, typer.Option(min=1, help="Tries per request before givi
 Timeout = Annotated[float, typer.Option(min=0.001, help="Seconds to wait for one answer.")]
 Backoff = Annotated[float, typer.Option(min=0.0, help="First retry wait in seconds; doubles each retry.")]
 MaxWait = Annotated[float, typer.Option(min=0.0, help="Longest single wait in seconds, a server's Retry-After included.")]
+Resend = Annotated[bool, typer.Option(
+    "--resend", help="Send ads the ledger says were already sent to this destination (e.g. after resetting a topic).")]
 PageDelay = Annotated[float, typer.Option(min=0.0, help="Pause between pages in seconds (be gentle with the board).")]
 
 
@@ -37,7 +39,19 @@ def _console():
     return Console(stderr=True, soft_wrap=True)
 
 
-def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: bool = True) -> None:
+def state_name(source: str, output: str | None, topic: str) -> str:
+    """Cursor/ledger file name: one per destination, so a dry run to a file never hides ads from Kafka.
+
+    ``<source>`` for the default topic ``postings.raw``, ``<source>@<topic>`` for another topic,
+    ``<source>@jsonl`` for every ``--output`` run.
+    """
+    if output is not None:
+        return f"{source}@jsonl"
+    return source if topic == "postings.raw" else f"{source}@{topic}"
+
+
+def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: bool = True,
+         resend: bool = False) -> None:
     """Open the sink, run the source with a progress line, print the summary; exit 1 on errors."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -48,7 +62,7 @@ def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: b
     console = _console()
     settings = get_settings()
     try:
-        state = SourceState.load(settings.data_dir, source.name)
+        state = SourceState.load(settings.data_dir, state_name(source.name, output, settings.raw_topic))
     except SourceError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
@@ -72,7 +86,7 @@ def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: b
                         f"{source.name}: fetched {s.fetched}{of}, queued {queued}, skipped {s.skipped}"))
 
                 report = run_source(source, sink, state, since=since, use_cursor=use_cursor,
-                                    track_cursor=track_cursor, on_progress=on_progress)
+                                    track_cursor=track_cursor, resend=resend, on_progress=on_progress)
     except SourceError as exc:  # the lock is held by another run
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
@@ -80,6 +94,8 @@ def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: b
     for reason, count in report.skip_reasons.most_common():
         examples = ", ".join(report.skip_examples.get(reason, []))
         console.print(f"  skipped {count}: {reason} (e.g. {examples})", highlight=False)
+    if report.skip_reasons.get("already sent") and not summary.sent:
+        console.print("  (already sent to this destination; --resend sends them again, e.g. to a fresh topic)")
     for error in summary.errors:
         console.print(f"[yellow]{source.name}:[/] {error}", highlight=False)
     line = f"{source.name}: {summary.line()}"
@@ -116,6 +132,7 @@ def linkedin(
     backoff: Backoff = 2.0,
     max_wait: MaxWait = 120.0,
     page_delay: PageDelay = 2.0,
+    resend: Resend = False,
 ) -> None:
     """LinkedIn jobs via RapidAPI's LinkedIn Job Search API (key: RAPID_API_KEY), newest since the cursor."""
     from producers.http import HttpClient
@@ -131,7 +148,7 @@ def linkedin(
     with client:
         source = LinkedInSource(client, keyword=keyword, location=location or None, endpoint=endpoint,
                                 limit=limit, max_pages=max_pages, page_delay=page_delay)
-        _run(source, output, since=since, use_cursor=not full)
+        _run(source, output, since=since, use_cursor=not full, resend=resend)
 
 
 def jobtech(
@@ -149,6 +166,7 @@ def jobtech(
     backoff: Backoff = 2.0,
     max_wait: MaxWait = 120.0,
     page_delay: PageDelay = 0.5,
+    resend: Resend = False,
 ) -> None:
     """Swedish job ads from JobTech JobSearch (Arbetsförmedlingen; no key), newest since the cursor."""
     from producers.http import HttpClient
@@ -163,15 +181,17 @@ def jobtech(
     with client:
         source = JobTechSource(client, query=query or None, regions=regions, municipalities=municipalities,
                                limit=limit, max_pages=max_pages, page_delay=page_delay)
-        _run(source, output, since=since, use_cursor=not full)
+        _run(source, output, since=since, use_cursor=not full, resend=resend)
 
 
 def files(
     path: Annotated[Path, typer.Option("--path", "-p", exists=True, help="A folder (e.g. job-postings/) or one file.")],
     date_format: Annotated[Optional[str], typer.Option(help="strptime format of the dated folder names, e.g. %d.%m.%Y (default: YYYY-MM-DD or DD-MM-YYYY).")] = None,
     output: Output = None,
+    resend: Resend = False,
 ) -> None:
     """Ads from files: job-postings/<date>/*.txt (the seed's layout), JSONL, CSV (e.g. JobSpy exports)."""
     from producers.files import FilesSource
 
-    _run(FilesSource(path, date_format=date_format), output, since=None, use_cursor=False, track_cursor=False)
+    _run(FilesSource(path, date_format=date_format), output, since=None, use_cursor=False, track_cursor=False,
+         resend=resend)

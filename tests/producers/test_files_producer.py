@@ -136,3 +136,18 @@ def test_output_dash_writes_jsonl_to_stdout_and_the_summary_to_stderr(cli, data_
     result = cli("produce", "files", "--path", str(FIXTURES / "seed"), "--output", "-")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 3 and "sent=3" in result.stderr
+
+
+def test_resend_sends_again_and_file_runs_keep_their_own_ledger(cli, data_dir, tmp_path):
+    from producers.commands import state_name
+
+    assert produce(cli, FIXTURES / "seed", tmp_path / "1.jsonl").exit_code == 0
+    again = produce(cli, FIXTURES / "seed", tmp_path / "2.jsonl")
+    assert read_jsonl(tmp_path / "2.jsonl") == [] and "--resend" in again.stderr
+    resent = produce(cli, FIXTURES / "seed", tmp_path / "3.jsonl", "--resend")
+    assert len(read_jsonl(tmp_path / "3.jsonl")) == 3, resent.output
+    # a dry run to a file never hides ads from Kafka: each destination has its own cursor and ledger
+    assert (data_dir / "cursors" / "files@jsonl.json").exists()
+    assert not (data_dir / "cursors" / "files.json").exists()
+    assert state_name("linkedin", None, "postings.raw") == "linkedin"
+    assert state_name("linkedin", None, "raw.test") == "linkedin@raw.test"

@@ -81,7 +81,7 @@ def test_gives_up_cleanly_and_a_restart_sends_only_what_is_missing(cli, api, dat
     assert first.exit_code == 1
     assert "gave up after 3 tries: server error (HTTP 500)" in first.output
     assert "sent=3" in first.stdout  # page 1 was delivered and recorded, not lost
-    cursor = json.loads((data_dir / "cursors" / "jobtech.json").read_text())
+    cursor = json.loads((data_dir / "cursors" / "jobtech@jsonl.json").read_text())
     assert cursor["since"] is None  # an incomplete run does not move the cursor past unseen ads
 
     second = produce(cli, api, tmp_path / "run2.jsonl")

@@ -66,7 +66,7 @@ def test_pages_maps_and_never_shows_the_key(cli, api, data_dir, tmp_path, caplog
     assert request["headers"]["x-rapidapi-host"] == "linkedin-job-search-api.p.rapidapi.com"
     assert request["params"]["title_filter"] == ["machine learning"]
     assert request["params"]["location_filter"] == ["Stockholm"]
-    for text in (result.stdout, result.stderr, caplog.text, (data_dir / "cursors" / "linkedin.json").read_text()):
+    for text in (result.stdout, result.stderr, caplog.text, (data_dir / "cursors" / "linkedin@jsonl.json").read_text()):
         assert KEY not in text
     klarna = next(p for p in postings if p["source_id"] == "4123456789")
     assert klarna["title"] == "Machine Learning Engineer" and klarna["company"] == "Klarna"
@@ -124,6 +124,6 @@ def test_max_pages_keeps_the_cursor_in_place(cli, api, data_dir, tmp_path):
     result = produce(cli, api, tmp_path / "out.jsonl", "--max-pages", "1")
     assert result.exit_code == 0, result.output
     assert "sent=3" in result.stdout and "stopped before the end" in result.stderr
-    assert json.loads((data_dir / "cursors" / "linkedin.json").read_text())["since"] is None
+    assert json.loads((data_dir / "cursors" / "linkedin@jsonl.json").read_text())["since"] is None
     rest = produce(cli, api, tmp_path / "rest.jsonl")
     assert len(read_jsonl(tmp_path / "rest.jsonl")) == 4  # the other four, not the first three again
