@@ -648,10 +648,12 @@ class _Generator:
             items = "".join(f"<li>{_escape(r)}</li>" for r in requirements)
             return (f"<p>{_escape(opening)}</p><p>{_escape(about)}</p><h3>{_escape(heading)}</h3><ul>{items}</ul>"
                     f"<p>{_escape(' '.join(decoys))}</p><p>{_escape(' '.join(closings))}</p>")
-        paragraphs = [f"{opening} {about}", heading + ":\n" + "\n".join(f"- {r}" for r in requirements),
+        if not heading.endswith("?"):
+            heading += ":"
+        paragraphs = [f"{opening} {about}", heading + "\n" + "\n".join(f"- {r}" for r in requirements),
                       " ".join(decoys), " ".join(closings)]
         if wrap:
-            paragraphs = [heading + ":\n" + "\n".join(_wrap(f"- {r}", 40).replace("\n", "\n  ") for r in requirements)
+            paragraphs = [heading + "\n" + "\n".join(_wrap(f"- {r}", 40).replace("\n", "\n  ") for r in requirements)
                           if p.startswith(heading) else _wrap(p, 72) for p in paragraphs]
         return "\n\n".join(paragraphs)
 

@@ -1,0 +1,162 @@
+"""The packaged taxonomy (schemas/taxonomy.yaml) keeps the seed's skills and stays consistent."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import yaml
+
+from schemas.postings import SkillCategory
+from skillpulse.domain.taxonomy import CATEGORIES, TIERS, default_taxonomy, load_taxonomy, taxonomy_from_data
+from skillpulse.domain.text import normalise
+
+# Seed 004's AI_SKILLS, copied verbatim: the canonical names must stay exactly these.
+SEED_AI_SKILLS = {
+    "ml_engineering": [
+        "pytorch", "tensorflow", "scikit-learn", "keras", "mlops", "model deployment", "gpu", "cuda",
+        "deep learning", "reinforcement learning", "computer vision", "nlp", "natural language processing",
+        "transformers", "generative ai", "llm", "large language models", "huggingface", "kubeflow", "sagemaker",
+    ],
+    "data_science": [
+        "python", "r", "sql", "pandas", "numpy", "statistics", "experiment design", "ab testing",
+        "predictive modeling", "data analysis", "feature engineering", "machine learning algorithms",
+        "regression", "classification", "clustering", "time series analysis", "hypothesis testing",
+    ],
+    "ai_infrastructure": [
+        "aws", "azure", "gcp", "kubernetes", "docker", "airflow", "spark", "hadoop", "kafka", "data bricks",
+        "snowflake", "etl", "data pipelines", "big data", "cloud computing",
+    ],
+    "ai_product": [
+        "product management", "ai product", "ux/ui", "market research", "customer journey", "go-to-market",
+        "roadmap", "agile", "scrum", "user stories",
+    ],
+    "ai_strategy": [
+        "ai strategy", "business intelligence", "roi", "stakeholder management", "digital transformation",
+        "ethics", "governance", "compliance", "risk management",
+    ],
+}
+SEED_PAIRS = [(skill, category) for category, skills in SEED_AI_SKILLS.items() for skill in skills]
+
+
+@pytest.fixture(scope="module")
+def taxonomy():
+    return default_taxonomy()
+
+
+@pytest.fixture(scope="module")
+def raw_yaml():
+    from importlib import resources
+
+    return yaml.safe_load(resources.files("schemas").joinpath("taxonomy.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("skill", "category"), SEED_PAIRS)
+def test_every_seed_skill_is_present_under_its_seed_name_and_category(taxonomy, skill, category):
+    # Downstream charts and the seed's expected outputs use these exact names.
+    assert skill in taxonomy.skills
+    assert taxonomy.skills[skill].category == category
+    assert taxonomy.skills[skill].seed is True
+
+
+def test_only_seed_skills_are_marked_seed(taxonomy):
+    # `seed: true` is how the dashboard can show the seed's view; it must not drift.
+    marked = {s.name for s in taxonomy.skills.values() if s.seed}
+    assert marked == {skill for skill, _ in SEED_PAIRS}
+
+
+def test_categories_are_the_seed_five(taxonomy):
+    assert set(CATEGORIES) == {c.value for c in SkillCategory}
+    assert {s.category for s in taxonomy.skills.values()} == set(CATEGORIES)
+
+
+def test_at_least_300_canonical_skills(taxonomy):
+    assert len(taxonomy.skills) >= 300
+
+
+def test_every_skill_sits_in_exactly_one_category(raw_yaml):
+    # The loader keys skills by name, so a second entry would silently win; count the raw file.
+    names = Counter(str(e["name"]).strip() for entries in raw_yaml["categories"].values() for e in entries)
+    assert [n for n, c in names.items() if c > 1] == []
+
+
+def test_no_label_is_claimed_by_two_skills(raw_yaml):
+    # One surface form must mean one skill, or extraction would depend on load order.
+    owner: dict[str, str] = {}
+    clashes = []
+    for entries in raw_yaml["categories"].values():
+        for e in entries:
+            for form in (e["name"], *(e.get("aliases") or [])):
+                key = normalise(str(form)).strip()
+                if key in owner and owner[key] != e["name"]:
+                    clashes.append((form, owner[key], e["name"]))
+                owner.setdefault(key, e["name"])
+    assert clashes == []
+
+
+def test_tiers_are_valid_and_every_ml_engineering_skill_has_one(taxonomy):
+    # The builder/literacy split is only meaningful if every AI skill is on one side.
+    assert {s.tier for s in taxonomy.skills.values()} <= {*TIERS, None}
+    assert [s.name for s in taxonomy.skills.values() if s.category == "ml_engineering" and s.tier is None] == []
+    assert [s.name for s in taxonomy.skills.values() if s.category != "ml_engineering" and s.tier] == []
+
+
+@pytest.mark.parametrize(("skill", "tier"), [
+    ("pytorch", "builder"), ("fine-tuning", "builder"), ("mlops", "builder"),
+    ("retrieval-augmented generation", "builder"), ("vector databases", "builder"),
+    ("prompt engineering", "literacy"), ("chatgpt", "literacy"), ("copilot", "literacy"),
+    ("claude", "literacy"), ("gemini", "literacy"), ("ai tools", "literacy"),
+])
+def test_example_tiers(taxonomy, skill, tier):
+    assert taxonomy.skills[skill].tier == tier
+
+
+@pytest.mark.parametrize(("text", "skill"), [
+    ("sklearn", "scikit-learn"), ("scikit learn", "scikit-learn"), ("K8s", "kubernetes"),
+    ("A/B testing", "ab testing"), ("LLMs", "llm"), ("Hugging Face", "huggingface"), ("Databricks", "data bricks"),
+    ("GenAI", "generative ai"), ("RAG", "retrieval-augmented generation"), ("Golang", "golang"),
+    # Swedish terms common in Stockholm ads
+    ("maskininlärning", "machine learning"), ("djupinlärning", "deep learning"), ("statistik", "statistics"),
+    ("dataanalys", "data analysis"), ("datorseende", "computer vision"), ("molntjänster", "cloud computing"),
+    ("projektledning", "project management"), ("stora språkmodeller", "large language models"),
+])
+def test_aliases_map_to_their_canonical_skill(taxonomy, text, skill):
+    assert taxonomy.extract(f"Erfarenhet av {text}.") == {skill}
+
+
+@pytest.mark.parametrize("word", [
+    # Everyday words that look like tech names; none may be a label (they would flood the counts).
+    "go", "spring", "swift", "excel", "react", "helm", "beam", "hive", "ray", "julia", "safe", "lean",
+    "cv", "ner", "bert", "sas", "design", "engineer", "experience", "infrastructure", "skills", "data",
+    "team", "cloud", "security", "testing", "models", "leadership", "communication", "research", "for",
+])
+def test_everyday_words_are_not_labels(taxonomy, word):
+    assert taxonomy.extract(f"We {word} it. {word.capitalize()} matters.") == set()
+
+
+def test_loader_rejects_a_label_claimed_twice():
+    data = {"categories": {"ml_engineering": [{"name": "pytorch", "tier": "builder", "aliases": ["torch"]}],
+                           "data_science": [{"name": "torch"}]}}
+    with pytest.raises(ValueError, match="claimed by both"):
+        taxonomy_from_data(data)
+
+
+def test_loader_rejects_a_skill_in_two_categories():
+    data = {"categories": {"data_science": [{"name": "sql"}], "ai_infrastructure": [{"name": "sql"}]}}
+    with pytest.raises(ValueError, match="appears in"):
+        taxonomy_from_data(data)
+
+
+def test_loader_rejects_unknown_categories_and_tiers():
+    with pytest.raises(ValueError, match="unknown categories"):
+        taxonomy_from_data({"categories": {"quantum": [{"name": "qubits"}]}})
+    with pytest.raises(ValueError, match="tier"):
+        taxonomy_from_data({"categories": {"ml_engineering": [{"name": "x", "tier": "wizard"}]}})
+
+
+def test_a_taxonomy_file_can_replace_the_packaged_one(tmp_path):
+    # SKILLPULSE_TAXONOMY / --taxonomy point here.
+    path = tmp_path / "tax.yaml"
+    path.write_text("version: 9\ncategories:\n  data_science:\n    - {name: sql, aliases: [t-sql]}\n", encoding="utf-8")
+    taxonomy = load_taxonomy(path)
+    assert taxonomy.version == "9"
+    assert taxonomy.extract("T-SQL and Python") == {"sql"}
