@@ -14,7 +14,7 @@ from skillpulse.settings import Settings
 from stream_processors.agents import BatchProcessor, Stats, attach_pipeline
 from stream_processors.app import WorkerConfig, create_app
 from stream_processors.sink import ClickHouseSink
-from stream_processors.tables import DedupeIndex, dedupe_table
+from stream_processors.tables import DEDUPE_TABLE, DedupeIndex, dedupe_table
 from stream_processors.topics import dlq_topic, raw_topic
 
 log = logging.getLogger(__name__)
@@ -33,13 +33,15 @@ class WorkerResult:
     caught_up: bool
 
 
-def topic_partitions(bootstrap: str, topic: str, timeout: float = 30.0) -> int:
-    """Number of partitions of ``topic`` on the broker."""
+def topic_partitions(bootstrap: str, topic: str, timeout: float = 30.0, missing_ok: bool = False) -> int:
+    """Number of partitions of ``topic`` on the broker (0 if missing and ``missing_ok``)."""
     from confluent_kafka.admin import AdminClient
 
     meta = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=timeout)
     info = meta.topics.get(topic)
     if info is None or info.error is not None or not info.partitions:
+        if missing_ok:
+            return 0
         raise WorkerError(f"topic {topic} does not exist on {bootstrap}: run `skillpulse produce …` or start the worker"
                           " with topics created (skillpulse.kafka.admin.ensure_topics)")
     return len(info.partitions)
@@ -94,6 +96,12 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
     except RuntimeError as exc:
         raise WorkerError(str(exc)) from exc
     partitions = topic_partitions(bootstrap, settings.raw_topic)
+    changelog = f"{config.app_id}-{DEDUPE_TABLE}-changelog"
+    changelog_partitions = topic_partitions(bootstrap, changelog, missing_ok=True)
+    if changelog_partitions and changelog_partitions != partitions:
+        raise WorkerError(f"the dedupe changelog {changelog} has {changelog_partitions} partitions but {settings.raw_topic}"
+                          f" has {partitions}; they must match. Use another --group (a fresh dedupe table), or delete"
+                          f" {changelog} to start its dedupe memory afresh")
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -109,6 +117,7 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
                     config.batch_size, config.max_wait_s)
 
     worker = faust.Worker(app, loglevel=config.log_level.upper(), quiet=True, redirect_stdouts=False, loop=loop)
+    worker.spinner = None  # no terminal escapes in logs and in the demo's output
     state = {"caught_up": False}
 
     def stop_soon() -> None:
@@ -117,6 +126,8 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
 
     @app.task
     async def open_sink() -> None:
+        # Table changelog writes wait in Faust's producer buffer; let a whole batch fit before it throttles.
+        app.producer.buffer.max_messages = max(app.producer.buffer.max_messages, 4 * config.batch_size)
         await sink.open()
 
     @app.timer(interval=600.0)

@@ -96,7 +96,5 @@ def dedupe_table(app, partitions: int):
         DEDUPE_TABLE,
         default=None,
         partitions=partitions,
-        key_type=str,
-        value_type=list,
         help="posting_key -> [partition, offset, timestamp_ms] of its first sighting",
     )

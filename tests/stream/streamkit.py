@@ -1,0 +1,78 @@
+"""Helpers of the streaming tests: deterministic postings, producing to a topic, running CLI steps."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SKILLPULSE = [sys.executable, "-m", "skillpulse.cli"]
+
+TITLES = ["Machine Learning Engineer", "Senior Data Scientist", "MLOps Engineer", "Lead AI Engineer",
+          "Data Engineer", "Junior Data Analyst", "Director of AI", "NLP Researcher"]
+SKILLS = ["Python", "PyTorch", "TensorFlow", "SQL", "Kubernetes", "AWS", "MLOps", "LLMs", "Spark", "Docker"]
+
+
+def postings(n_unique: int, n_duplicates: int, seed: int = 7, start: dt.date = dt.date(2024, 1, 1),
+             weeks: int = 6) -> list[dict]:
+    """``n_unique`` distinct postings, then ``n_duplicates`` repeats of earlier ones (another source)."""
+    rng = random.Random(seed)
+    unique = []
+    for i in range(n_unique):
+        skills = rng.sample(SKILLS, 3)
+        unique.append({
+            "title": f"{rng.choice(TITLES)} {i}",
+            "company": f"Company {i % 50}",
+            "location": rng.choice(["Stockholm", "Berlin", "Remote"]),
+            "description": f"We need {', '.join(skills)} experience. Posting {i}.",
+            "posted_date": (start + dt.timedelta(days=rng.randrange(weeks * 7))).isoformat(),
+            "source": "synthetic",
+        })
+    repeats = [dict(rng.choice(unique), source="board-b") for _ in range(n_duplicates)]
+    return unique + repeats
+
+
+def produce(bootstrap: str, topic: str, items: list[dict | bytes], settings_env: dict | None = None) -> int:
+    """Send postings (dicts as JSON, keyed like the real producer) or raw bytes; returns delivered."""
+    from producers.kafka_sink import KafkaSink
+
+    sink = KafkaSink(bootstrap, topic)
+    for item in items:
+        if isinstance(item, bytes):
+            sink.send_bytes(None, item)
+        else:
+            sink.send(item)
+    return sink.close()
+
+
+def env_for(bootstrap: str, data_dir: Path, topic: str, dlq: str, **extra: str) -> dict:
+    """Environment of a CLI subprocess on its own data dir and topics."""
+    env = dict(os.environ)
+    for name in ("CLICKHOUSE_URL", "PIPELINE_VERSION"):
+        env.pop(name, None)
+    env.update({"KAFKA_BOOTSTRAP": bootstrap, "SKILLPULSE_DATA_DIR": str(data_dir), "RAW_TOPIC": topic,
+                "DLQ_TOPIC": dlq, "TOPIC_PARTITIONS": "3", "SINK_MAX_WAIT_S": "0.2", **extra})
+    return env
+
+
+def cli(env: dict, *args: str, timeout: float = 180, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``skillpulse ARGS`` in a subprocess (chDB: one process per data dir, so never in pytest's)."""
+    result = subprocess.run([*SKILLPULSE, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"skillpulse {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-4000:]}")
+    return result
+
+
+def query(env: dict, sql: str) -> list[dict]:
+    """Rows of ``skillpulse db query --format json``."""
+    out = cli(env, "db", "query", sql, "--format", "json").stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def scalar(env: dict, sql: str):
+    rows = query(env, sql)
+    return next(iter(rows[0].values()))
