@@ -100,8 +100,8 @@ class SourceState:
     ``sent`` maps ledger ids to their publication (or delivery) date. Written atomically.
     """
 
-    def __init__(self, path: Path, since: dt.datetime | None = None, sent: dict[str, str] | None = None):
-        self.path = path
+    def __init__(self, path: Path | None, since: dt.datetime | None = None, sent: dict[str, str] | None = None):
+        self.path = path  # None: an in-memory state that is never saved (stdout previews)
         self.since = since
         self.sent: dict[str, str] = sent or {}
 
@@ -119,7 +119,14 @@ class SourceState:
         since = parse_timestamp(data.get("since"))
         return cls(path, since, dict(data.get("sent") or {}))
 
+    @classmethod
+    def ephemeral(cls) -> "SourceState":
+        """A state that starts empty and is never written: runs that should leave no trace."""
+        return cls(None)
+
     def save(self) -> None:
+        if self.path is None:
+            return
         if self.since is not None:  # forget ids that the cursor keeps out anyway
             horizon = (self.since - CURSOR_OVERLAP - LEDGER_RETENTION).date().isoformat()
             self.sent = {k: d for k, d in self.sent.items() if not d or d >= horizon}
@@ -139,6 +146,9 @@ class SourceState:
     @contextlib.contextmanager
     def locked(self) -> Iterator["SourceState"]:
         """Hold an exclusive lock for the run, so two runs of one source cannot clobber the ledger."""
+        if self.path is None:
+            yield self
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_suffix(".lock")
         with open(lock_path, "w") as lock:

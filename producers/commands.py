@@ -43,7 +43,7 @@ def state_name(source: str, output: str | None, topic: str) -> str:
     """Cursor/ledger file name: one per destination, so a dry run to a file never hides ads from Kafka.
 
     ``<source>`` for the default topic ``postings.raw``, ``<source>@<topic>`` for another topic,
-    ``<source>@jsonl`` for every ``--output`` run.
+    ``<source>@jsonl`` for every ``--output FILE`` run (``--output -`` keeps no state at all).
     """
     if output is not None:
         return f"{source}@jsonl"
@@ -62,7 +62,10 @@ def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: b
     console = _console()
     settings = get_settings()
     try:
-        state = SourceState.load(settings.data_dir, state_name(source.name, output, settings.raw_topic))
+        if output == "-":  # a preview into a pipe: reads and moves no cursor, keeps no ledger
+            state = SourceState.ephemeral()
+        else:
+            state = SourceState.load(settings.data_dir, state_name(source.name, output, settings.raw_topic))
     except SourceError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
@@ -99,7 +102,7 @@ def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: b
     for error in summary.errors:
         console.print(f"[yellow]{source.name}:[/] {error}", highlight=False)
     line = f"{source.name}: {summary.line()}"
-    if report.cursor is not None and track_cursor:
+    if report.cursor is not None and track_cursor and output != "-":
         line += f" cursor={report.cursor.isoformat()}"
     if output == "-":
         console.print(line, highlight=False)

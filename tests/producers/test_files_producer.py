@@ -136,6 +136,12 @@ def test_output_dash_writes_jsonl_to_stdout_and_the_summary_to_stderr(cli, data_
     result = cli("produce", "files", "--path", str(FIXTURES / "seed"), "--output", "-")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 3 and "sent=3" in result.stderr
+    # a preview into a pipe keeps no ledger: the same command gives the same postings again
+    again = cli("produce", "files", "--path", str(FIXTURES / "seed"), "--output", "-")
+    def without_scraped_at(stdout):
+        return [{k: v for k, v in json.loads(line).items() if k != "scraped_at"} for line in stdout.splitlines()]
+
+    assert without_scraped_at(again.stdout) == without_scraped_at(result.stdout)
 
 
 def test_resend_sends_again_and_file_runs_keep_their_own_ledger(cli, data_dir, tmp_path):
