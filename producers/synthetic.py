@@ -67,7 +67,7 @@ LEVEL_WEIGHTS = (0.15, 0.32, 0.25, 0.13, 0.07, 0.045, 0.035)
 # Skill entries: (base probability, growth over the period, alternatives). When an entry fires,
 # one alternative is used. Growth adds to the probability linearly from the first week to the last.
 _Entry = tuple[float, float, tuple[str, ...]]
-_GENAI = (0.06, 0.3, ("generative ai", "llm", "large language models", "retrieval-augmented generation",
+_GENAI = (0.05, 0.45, ("generative ai", "llm", "large language models", "retrieval-augmented generation",
                       "prompt engineering", "ai agents", "vector databases"))
 _LITERACY = (0.04, 0.2, ("chatgpt", "copilot", "ai tools", "prompt engineering", "ai assistants"))
 
@@ -84,6 +84,7 @@ class Role:
     skills: tuple[_Entry, ...]
     responsibilities: tuple[str, ...]
     responsibilities_sv: tuple[str, ...]
+    growth: float = 0.0  # how much the role's share grows from the first week to the last (1.0 = doubles)
 
 
 ROLES: tuple[Role, ...] = (
@@ -189,6 +190,7 @@ ROLES: tuple[Role, ...] = (
         ("You will build assistants and search features on top of language models that customers use daily.",
          "You will evaluate models honestly and ship the ones that help people."),
         ("Du bygger assistenter och sökfunktioner ovanpå språkmodeller som kunderna använder varje dag.",),
+        growth=1.5,
     ),
     Role(
         "computer_vision", 5,
@@ -548,7 +550,6 @@ _SOURCE_NAMES = tuple(s for s, _ in SOURCES)
 _SOURCE_CUM = tuple(sum(w for _, w in SOURCES[: i + 1]) for i in range(len(SOURCES)))
 _LOCATION_NAMES = tuple(name for name, _ in LOCATIONS)
 _LOCATION_CUM = tuple(sum(w for _, w in LOCATIONS[: i + 1]) for i in range(len(LOCATIONS)))
-_ROLE_CUM = tuple(sum(r.weight for r in ROLES[: i + 1]) for i in range(len(ROLES)))
 _LEVEL_CUM = tuple(sum(LEVEL_WEIGHTS[: i + 1]) for i in range(len(LEVELS)))
 _ROLES_BY_KEY = {r.key: r for r in ROLES}
 
@@ -583,6 +584,9 @@ class _Generator:
         self.weeks = weeks
         self.first_monday = _monday(end_date) - dt.timedelta(weeks=weeks - 1)
         self.week_cum = list(_cumulative(_week_weights(self.rng, weeks, trend)))
+        # Roles whose demand grows (generative AI) weigh more week by week.
+        self.role_cum = [list(_cumulative([r.weight * (1 + r.growth * w / max(weeks - 1, 1)) for r in ROLES]))
+                         for w in range(weeks)]
         self.pools = _Pools(self.rng, seed, n_companies)
 
     # -- one original ad ------------------------------------------------------------------
@@ -661,13 +665,14 @@ class _Generator:
         from skillpulse.domain.keys import posting_key
 
         rng = self.rng
+        week = _pick(rng, self.week_cum)
         source = _SOURCE_NAMES[_pick(rng, _SOURCE_CUM)]
         swedish = rng.random() < SWEDISH_SHARE[source]
         if rng.random() < 0.04:  # now and then, the seed's own titles
             role_key, level, title = rng.choice(SEED_TITLES)
             role = _ROLES_BY_KEY[role_key]
         else:
-            role = ROLES[_pick(rng, _ROLE_CUM)]
+            role = ROLES[_pick(rng, self.role_cum[week])]
             level = LEVELS[_pick(rng, _LEVEL_CUM)]
             title = self.title(role, level, swedish)
         city = _LOCATION_NAMES[_pick(rng, _LOCATION_CUM)]
@@ -683,7 +688,6 @@ class _Generator:
         else:
             raise ValueError("ran out of distinct title/company/location combinations; lower --count")
         used_keys.add(key)
-        week = _pick(rng, self.week_cum)
         day = self.first_monday + dt.timedelta(weeks=week, days=rng.choices(range(7), _DAY_WEIGHTS)[0])
         if day > self.end_date:
             day = self.end_date - dt.timedelta(days=rng.randrange((self.end_date - _monday(self.end_date)).days + 1))
