@@ -30,6 +30,7 @@ test-fast: setup  ## Only the pure-function tests (no Kafka, no browser, no torc
 
 bench: setup  ## Print the benchmark tables
 	$(BIN)/python bench/enrich.py
+	$(BIN)/python bench/produce_files.py
 
 clean:  ## Remove local state (data/, plots/); keeps .venv
 	rm -rf data plots reports
