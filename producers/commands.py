@@ -142,7 +142,7 @@ def linkedin(
     from producers.linkedin import KEY_HELP, LinkedInSource, rapidapi_headers
     from skillpulse.settings import get_settings
 
-    key = get_settings().rapid_api_key or os.environ.get("RAPID_API_KEY")
+    key = (get_settings().rapid_api_key or os.environ.get("RAPID_API_KEY") or "").strip()
     if not key:
         _console().print(f"[red]error:[/] {KEY_HELP}", highlight=False)
         raise typer.Exit(2)

@@ -96,7 +96,7 @@ class HttpClient:
             base_url=base_url,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             timeout=httpx.Timeout(self.policy.timeout),
-            follow_redirects=True,
+            follow_redirects=False,  # custom key headers would follow a redirect to any host
         )
 
     def redact(self, text: str) -> str:
@@ -119,6 +119,10 @@ class HttpClient:
             raise RetryableError("rate limited (HTTP 429)", retry_after)
         if status >= 500:
             raise RetryableError(f"server error (HTTP {status})", retry_after)
+        if 300 <= status < 400:
+            raise SourceError(self.redact(
+                f"{self.name}: the API redirected to {response.headers.get('Location', '?')!r} (HTTP {status}); "
+                "redirects are not followed so that keys stay with the API's host: set --base-url to the new address."))
         if status in (401, 403):
             raise SourceError(self.redact(
                 f"{self.name}: the API refused the request (HTTP {status}: {_snippet(response.text)}). "

@@ -22,7 +22,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # fast, deterministic retry options for every CLI call (backoff in milliseconds, short timeout)
 FAST = ["--retries", "5", "--backoff", "0.001", "--max-wait", "0.01", "--timeout", "0.5", "--page-delay", "0"]
 
-Responder = Callable[[str, dict[str, list[str]], dict[str, str]], tuple[int, Any]]
+# (path, query params, lower-cased headers) -> (status, JSON body[, extra response headers])
+Responder = Callable[[str, dict[str, list[str]], dict[str, str]], tuple]
 
 
 class LoopbackApi:
@@ -70,8 +71,9 @@ class LoopbackApi:
                     time.sleep(api.slow_s)
                     self._send(200, b"[]")
                 else:
-                    status, body = api.responder(parts.path, params, headers)
-                    self._send(status, json.dumps(body, ensure_ascii=False).encode())
+                    status, body, *extra = api.responder(parts.path, params, headers)
+                    self._send(status, json.dumps(body, ensure_ascii=False).encode(),
+                               headers=extra[0] if extra else None)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

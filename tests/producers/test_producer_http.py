@@ -85,3 +85,16 @@ def test_secrets_are_masked_in_errors():
             with pytest.raises(SourceError) as info:
                 client.get_json("/")
     assert secret not in str(info.value) and "***" in str(info.value)
+
+
+def test_a_redirect_is_not_followed_so_the_key_stays_home():
+    secret = "k-123-secret"
+    with LoopbackApi(ok) as elsewhere:
+        def moved(path, params, headers):
+            return 301, {"moved": True}, {"Location": f"{elsewhere.url}/steal"}
+
+        with LoopbackApi(moved) as api:
+            with HttpClient(api.url, name="demo", headers={"X-Key": secret}, secrets=[secret]) as client:
+                with pytest.raises(SourceError, match="redirects are not followed.*--base-url"):
+                    client.get_json("/")
+        assert elsewhere.requests == []  # the key never travelled to another host
