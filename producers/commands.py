@@ -190,11 +190,12 @@ def jobtech(
 def files(
     path: Annotated[Path, typer.Option("--path", "-p", exists=True, help="A folder (e.g. job-postings/) or one file.")],
     date_format: Annotated[Optional[str], typer.Option(help="strptime format of the dated folder names, e.g. %d.%m.%Y (default: YYYY-MM-DD or DD-MM-YYYY).")] = None,
+    source: Annotated[str, typer.Option(help="The postings' source for .txt files and rows without a site column, e.g. linkedin for the seed's scrapes.")] = "files",
     output: Output = None,
     resend: Resend = False,
 ) -> None:
     """Ads from files: job-postings/<date>/*.txt (the seed's layout), JSONL, CSV (e.g. JobSpy exports)."""
     from producers.files import FilesSource
 
-    _run(FilesSource(path, date_format=date_format), output, since=None, use_cursor=False, track_cursor=False,
+    _run(FilesSource(path, date_format=date_format, source=source.strip().lower() or "files"), output, since=None, use_cursor=False, track_cursor=False,
          resend=resend)

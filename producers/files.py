@@ -87,7 +87,8 @@ def parse_txt(text: str, path: Path) -> tuple[str, str]:
     return title, "\n".join(lines).strip()
 
 
-def map_row(row: dict[str, Any], ref: str, fallback_date: dt.date | None, date_format: str | None) -> Fetched | Skipped:
+def map_row(row: dict[str, Any], ref: str, fallback_date: dt.date | None, date_format: str | None,
+            default_source: str = "files") -> Fetched | Skipped:
     """One JSONL object or CSV row, columns matched by name, as a raw posting."""
     normalised: dict[str, Any] = {}
     for name, value in row.items():
@@ -128,7 +129,7 @@ def map_row(row: dict[str, Any], ref: str, fallback_date: dt.date | None, date_f
         return Skipped(ref, "no posted_date")
     posting["posted_date"] = published.date().isoformat()
     posting.setdefault("description", "")
-    posting["source"] = str(posting.get("source") or "files").strip().lower()
+    posting["source"] = str(posting.get("source") or default_source).strip().lower()
     for field in ("title", "description", "company", "location", "url", "source_id", "language"):
         if field in posting and not isinstance(posting[field], str):
             posting[field] = str(posting[field])
@@ -145,8 +146,9 @@ class FilesSource:
 
     name = "files"
 
-    def __init__(self, path: Path, *, date_format: str | None = None):
+    def __init__(self, path: Path, *, date_format: str | None = None, source: str = "files"):
         self.path = Path(path)
+        self.source = source  # the posting's ``source`` for .txt files and rows without a site column
         self.date_format = date_format
         self.complete = False
         self.stop_reason = ""
@@ -184,7 +186,7 @@ class FilesSource:
         dated = next(p for p in file.parents if p.name and folder_date(p / "x", p, self.date_format) == day)
         source_id = f"{dated.name}/{file.relative_to(dated).as_posix()}"
         posting = {"title": title, "description": description, "posted_date": day.isoformat(),
-                   "source": "files", "source_id": source_id}
+                   "source": self.source, "source_id": source_id}
         return Fetched(f"files:{source_id}", posting, dt.datetime.combine(day, dt.time()))
 
     def _jsonl(self, file: Path, rel: str, day: dt.date | None) -> Iterator[Fetched | Skipped]:
@@ -201,7 +203,7 @@ class FilesSource:
                 if not isinstance(row, dict):
                     yield Skipped(ref, "not a JSON object")
                     continue
-                yield map_row(row, ref, day, self.date_format)
+                yield map_row(row, ref, day, self.date_format, self.source)
 
     def _csv(self, file: Path, rel: str, day: dt.date | None) -> Iterator[Fetched | Skipped]:
         with open(file, encoding="utf-8-sig", errors="replace", newline="") as fh:
@@ -215,6 +217,6 @@ class FilesSource:
                 return
             try:
                 for row in reader:
-                    yield map_row(row, f"{rel}:{reader.line_num}", day, self.date_format)
+                    yield map_row(row, f"{rel}:{reader.line_num}", day, self.date_format, self.source)
             except csv.Error as exc:
                 yield Skipped(f"{rel}:{reader.line_num}", f"broken CSV: {exc}")

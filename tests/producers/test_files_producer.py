@@ -157,3 +157,14 @@ def test_resend_sends_again_and_file_runs_keep_their_own_ledger(cli, data_dir, t
     assert not (data_dir / "cursors" / "files.json").exists()
     assert state_name("linkedin", None, "postings.raw") == "linkedin"
     assert state_name("linkedin", None, "raw.test") == "linkedin@raw.test"
+
+
+def test_source_option_labels_txt_ads_but_a_site_column_wins(cli, data_dir, tmp_path):
+    folder = tmp_path / "in"
+    shutil.copytree(FIXTURES / "seed", folder / "seed")
+    shutil.copy(FIXTURES / "jobspy_messy.csv", folder)
+    out = tmp_path / "out.jsonl"
+    assert produce(cli, folder, out, "--source", "LinkedIn").exit_code == 0
+    sources = {p["title"]: p["source"] for p in read_jsonl(out)}
+    assert sources["Senior Machine Learning Engineer"] == "linkedin"  # the seed scraped LinkedIn
+    assert sources["Data Scientist"] == "indeed"  # JobSpy's site column
