@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 
 import ahocorasick
 
-from skillpulse.domain.text import normalise
+from skillpulse.domain.text import normalise, readable
 
 T = TypeVar("T")
 
@@ -72,6 +72,48 @@ class PhraseMatcher(Generic[T]):
     def find(self, text: str) -> set[T]:
         """Values of all terms occurring in raw ``text`` (HTML and case are handled)."""
         return self.find_normalised(normalise(text))
+
+    def find_spans_normalised(self, text: str) -> list[tuple[int, int, T]]:
+        """``(start, end, value)`` of each term occurrence in normalised ``text``, by position.
+
+        Same whole-word rules as ``find_normalised``; where occurrences overlap the longest
+        (then the leftmost) wins, so "deep learning" is one span, not also "learning".
+        """
+        hits: list[tuple[int, int, T]] = []
+        tokens = self._tokens
+        for m in _TOKEN.finditer(text):
+            value = tokens.get(m.group())
+            if value is not None:
+                hits.append((m.start(), m.end(), value))
+        if self._has_phrases:
+            last = len(text) - 1
+            for end, (length, value) in self._automaton.iter(text):
+                start = end - length + 1
+                if start > 0 and _is_joiner(text[start - 1]):
+                    continue
+                if end < last and _is_joiner(text[end + 1]):
+                    continue
+                hits.append((start, end + 1, value))
+        hits.sort(key=lambda h: (h[0] - h[1], h[0]))  # longest first, then leftmost
+        taken: list[tuple[int, int, T]] = []
+        for hit in hits:
+            if all(hit[1] <= s or hit[0] >= e for s, e, _ in taken):
+                taken.append(hit)
+        return sorted(taken, key=lambda h: h[0])
+
+    def find_spans(self, text: str) -> list[tuple[int, int, T]]:
+        """Spans of the terms in raw ``text``, as offsets into ``readable(text)`` (case kept).
+
+        Additive to ``find``: weak span labels for the batch extractor. ``readable(text)[s:e]``
+        is the surface form found.
+        """
+        shown = readable(text)
+        lowered = shown.lower()
+        if len(lowered) == len(shown):
+            return self.find_spans_normalised(lowered)
+        # A few characters lower-case to two (e.g. "İ"): match on the lowered text, map back.
+        back = [i for i, ch in enumerate(shown) for _ in ch.lower()] + [len(shown)]
+        return [(back[s], back[e - 1] + 1, v) for s, e, v in self.find_spans_normalised(lowered)]
 
     @classmethod
     def from_groups(cls, groups: Iterable[tuple[T, Iterable[str]]]) -> "PhraseMatcher[T]":

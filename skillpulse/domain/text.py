@@ -16,3 +16,14 @@ def normalise(text: str) -> str:
     if "<" in text or "&" in text:
         text = html.unescape(_TAG.sub(" ", text))
     return _SPACE.sub(" ", text.lower())
+
+
+def readable(text: str) -> str:
+    """As ``normalise`` but keeping case: the text span labels and the skill extractor refer to.
+
+    ``normalise(t) == readable(t).lower()`` for every ``t``, so offsets found on the normalised
+    form point at the same characters here (``PhraseMatcher.find_spans`` relies on it).
+    """
+    if "<" in text or "&" in text:
+        text = html.unescape(_TAG.sub(" ", text))
+    return _SPACE.sub(" ", text)

@@ -1,0 +1,169 @@
+"""Cluster the window's skills: MiniLM embeddings, KMeans (k by silhouette), UMAP to 2-D and 3-D.
+
+As in the seed, plus the choice of k and fixed seeds: the same skills and seed give the same
+clusters and coordinates. Writes ``skill_clusters`` rows and ``plots/<date>/`` files.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+CLUSTER_COLUMNS = ("run_id", "week_start", "skill", "cluster", "x", "y", "z", "count", "x2d", "y2d", "cluster_label")
+
+
+@dataclass
+class ClusterResult:
+    skills: list[str]
+    counts: list[int]
+    clusters: list[int]
+    xyz: list[tuple[float, float, float]]
+    xy: list[tuple[float, float]]
+    k: int
+    silhouette: float | None
+    labels: dict[int, str]  # cluster -> its most frequent skill
+
+
+def skill_counts(client, database: str, start: dt.date, end: dt.date) -> list[tuple[str, int]]:
+    """Distinct skills of the window's postings (active version) with postings per skill."""
+    rows = client.query(
+        f"SELECT skill, count() AS n FROM {database}.postings ARRAY JOIN extracted_skills AS skill "
+        "WHERE posted_date BETWEEN {start:Date} AND {end:Date} GROUP BY skill ORDER BY n DESC, skill",
+        parameters={"start": start, "end": end}).result_rows
+    return [(r[0], int(r[1])) for r in rows]
+
+
+def load_encoder(settings=None):
+    """The sentence encoder (offline MiniLM unless ``SKILLPULSE_ENCODER``), on CPU."""
+    from sentence_transformers import SentenceTransformer
+
+    from batch.train import default_encoder, offline
+
+    offline()
+    return SentenceTransformer(default_encoder(settings), device="cpu")
+
+
+def _project(vectors, dims: int, seed: int):
+    import numpy as np
+
+    n = len(vectors)
+    if n < 6:  # UMAP needs a neighbourhood; a tiny set is laid out by PCA
+        from sklearn.decomposition import PCA
+
+        comps = min(dims, n, vectors.shape[1])
+        out = np.zeros((n, dims), dtype=np.float32)
+        if n > 1:
+            out[:, :comps] = PCA(n_components=comps, random_state=seed).fit_transform(vectors)[:, :comps]
+        return out
+    import umap
+
+    reducer = umap.UMAP(n_components=dims, n_neighbors=min(15, n - 1), min_dist=0.1, metric="cosine",
+                        random_state=seed, init="spectral" if n > dims + 1 else "random")
+    return reducer.fit_transform(vectors)
+
+
+def choose_k(vectors, k_range: tuple[int, int], seed: int) -> tuple[int, float | None, object]:
+    """The k in ``k_range`` (inclusive) with the best silhouette, and its fitted labels."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    n = len(vectors)
+    lo, hi = max(2, k_range[0]), min(k_range[1], n - 1)
+    if hi < lo:
+        return 1, None, [0] * n
+    best = (lo, -2.0, None)
+    for k in range(lo, hi + 1):
+        labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(vectors)
+        score = float(silhouette_score(vectors, labels))
+        if score > best[1] + 1e-9:
+            best = (k, score, labels)
+    return best
+
+
+def cluster_skills(skills: Sequence[str], counts: Sequence[int], encoder, *, k: int | None = None,
+                   k_range: tuple[int, int] = (2, 12), seed: int = 42) -> ClusterResult:
+    """Embed, cluster and project ``skills``; ``k`` fixes the number of clusters."""
+    import numpy as np
+    from sklearn.cluster import KMeans
+
+    skills = list(skills)
+    counts = [int(c) for c in counts]
+    if not skills:
+        return ClusterResult([], [], [], [], [], 0, None, {})
+    vectors = np.asarray(encoder.encode(skills, batch_size=128, normalize_embeddings=True,
+                                        show_progress_bar=False), dtype=np.float32)
+    # As in the seed, KMeans runs on the 3-D UMAP layout: neighbourhoods there are clearer than in
+    # 384-D, where every silhouette is near zero and the best k is always 2.
+    xyz = _project(vectors, 3, seed)
+    xy = _project(vectors, 2, seed)
+    space = np.asarray(xyz, dtype=np.float64)
+    silhouette = None
+    if k is not None:
+        k = max(1, min(k, len(skills)))
+        labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(space) if k > 1 else [0] * len(skills)
+        if 1 < k < len(skills):
+            from sklearn.metrics import silhouette_score
+
+            silhouette = float(silhouette_score(space, labels))
+    else:
+        k, silhouette, labels = choose_k(space, k_range, seed)
+    labels = [int(c) for c in labels]
+    names: dict[int, str] = {}
+    for skill, count, c in sorted(zip(skills, counts, labels), key=lambda t: (-t[1], t[0])):
+        names.setdefault(c, skill)
+    return ClusterResult(skills, counts, labels, [tuple(map(float, p)) for p in xyz],
+                         [tuple(map(float, p)) for p in xy], k, silhouette, names)
+
+
+def write_clusters(client, database: str, run_id: str, week: dt.date, result: ClusterResult) -> int:
+    """Replace the run's rows in ``skill_clusters``; returns rows written."""
+    client.command(f"DELETE FROM {database}.skill_clusters WHERE run_id = {{run:String}}",
+                   parameters={"run": run_id})
+    rows = [[run_id, week, s, c, p[0], p[1], p[2], n, q[0], q[1], result.labels[c]]
+            for s, n, c, p, q in zip(result.skills, result.counts, result.clusters, result.xyz, result.xy)]
+    if rows:
+        client.insert(f"{database}.skill_clusters", rows, column_names=CLUSTER_COLUMNS)
+    return len(rows)
+
+
+def plot(result: ClusterResult, out_dir: Path, title: str) -> list[Path]:
+    """``skills_2d.png`` (matplotlib) and ``skills_3d.html`` (plotly, self-contained) in ``out_dir``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import plotly.graph_objects as go
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not result.skills:
+        return []
+    png, html = out_dir / "skills_2d.png", out_dir / "skills_3d.html"
+    sizes = [20 + 180 * (c / max(result.counts)) for c in result.counts]
+    fig, ax = plt.subplots(figsize=(11, 8), dpi=110)
+    cmap = plt.get_cmap("tab20")
+    ax.scatter([p[0] for p in result.xy], [p[1] for p in result.xy], s=sizes,
+               c=[cmap(c % 20) for c in result.clusters], alpha=0.75, edgecolors="white", linewidths=0.5)
+    top = set(sorted(range(len(result.skills)), key=lambda i: -result.counts[i])[:40])
+    for i in top:
+        ax.annotate(result.skills[i], result.xy[i], fontsize=7, alpha=0.85, xytext=(3, 3), textcoords="offset points")
+    ax.set_title(f"{title}: {len(result.skills)} skills, {result.k} clusters (UMAP 2-D)")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(png)
+    plt.close(fig)
+
+    fig3 = go.Figure()
+    for c in sorted(set(result.clusters)):
+        idx = [i for i, v in enumerate(result.clusters) if v == c]
+        fig3.add_trace(go.Scatter3d(
+            x=[result.xyz[i][0] for i in idx], y=[result.xyz[i][1] for i in idx], z=[result.xyz[i][2] for i in idx],
+            mode="markers+text", text=[result.skills[i] for i in idx], name=f"{c}: {result.labels[c]}",
+            marker={"size": [4 + 10 * result.counts[i] / max(result.counts) for i in idx]},
+            hovertemplate="%{text}<br>postings: %{customdata}<extra></extra>",
+            customdata=[result.counts[i] for i in idx], textfont={"size": 9}))
+    fig3.update_layout(title=f"{title}: skill clusters (UMAP 3-D)", legend_title="cluster",
+                       margin={"l": 0, "r": 0, "t": 40, "b": 0})
+    fig3.write_html(html, include_plotlyjs=True, full_html=True)
+    return [png, html]

@@ -1,0 +1,150 @@
+"""The trained extractor at inference: spans -> canonical taxonomy skills (the hybrid extractor).
+
+``load_promoted_model(client, settings)`` gives a ``skillpulse.domain.enrich.SkillModel``: a batched
+callable, loaded once, that the worker hands to ``Enricher(model=...)``. Spans whose surface form is
+a taxonomy label map to that skill; others may map by embedding similarity (Nesta's approach:
+cosine over MiniLM against every preferred and alternative label); the rest are candidates.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from batch.bio import Span
+from batch.labels import resolve_skill
+from skillpulse.domain.taxonomy import Taxonomy, default_taxonomy
+from skillpulse.domain.text import readable
+
+log = logging.getLogger(__name__)
+DEFAULT_MAP_THRESHOLD = 0.8  # Nesta uses 0.7; higher keeps near-misses ("Metabase") as candidates
+
+
+@dataclass
+class Candidate:
+    skill: str
+    count: int
+    examples: list[str]
+
+
+class SpanExtractor:
+    """A loaded token tagger plus the taxonomy; callable as a ``SkillModel``."""
+
+    def __init__(self, tagger, taxonomy: Taxonomy, *, version: str = "", encoder: str | None = None,
+                 map_threshold: float | None = DEFAULT_MAP_THRESHOLD):
+        self.tagger = tagger
+        self.taxonomy = taxonomy
+        self.version = version
+        self.encoder_path = encoder
+        self.map_threshold = map_threshold
+        self._encoder = None
+        self._label_vectors = None
+        self._label_skills: list[str] = []
+        self._resolved: dict[str, str | None] = {}
+
+    def spans(self, descriptions: Sequence[str]) -> list[list[Span]]:
+        """Predicted spans per description, offsets into ``readable(description)``."""
+        return self.tagger.predict([readable(d) for d in descriptions])
+
+    def _embed_map(self, surfaces: list[str]) -> dict[str, str | None]:
+        if self.map_threshold is None or not surfaces:
+            return {s: None for s in surfaces}
+        if self._encoder is None:
+            from sentence_transformers import SentenceTransformer
+
+            from batch.train import default_encoder, offline
+
+            offline()
+            self._encoder = SentenceTransformer(self.encoder_path or default_encoder(), device="cpu")
+            labels = [(name, form) for name, s in self.taxonomy.skills.items() for form in (name, *s.aliases)]
+            self._label_skills = [name for name, _ in labels]
+            self._label_vectors = self._encoder.encode([f for _, f in labels], batch_size=128,
+                                                       normalize_embeddings=True, show_progress_bar=False)
+        vectors = self._encoder.encode(surfaces, batch_size=128, normalize_embeddings=True, show_progress_bar=False)
+        sims = vectors @ self._label_vectors.T
+        best = sims.argmax(axis=1)
+        return {s: (self._label_skills[b] if sims[i, b] >= self.map_threshold else None)
+                for i, (s, b) in enumerate(zip(surfaces, best.tolist()))}
+
+    def resolve_many(self, surfaces: Sequence[str]) -> dict[str, str | None]:
+        """Canonical skill per surface form (exact label, then embedding match), cached."""
+        todo = [s for s in dict.fromkeys(surfaces) if s not in self._resolved]
+        unmatched = []
+        for s in todo:
+            skill = resolve_skill(self.taxonomy, s)
+            self._resolved[s] = skill
+            if skill is None:
+                unmatched.append(s)
+        if unmatched:
+            self._resolved.update(self._embed_map(unmatched))
+        return {s: self._resolved[s] for s in surfaces}
+
+    def __call__(self, descriptions: Sequence[str]) -> list[set[str]]:
+        """Canonical taxonomy skills per description (the ``SkillModel`` contract)."""
+        per_doc = self.spans(descriptions)
+        mapping = self.resolve_many([s.text for spans in per_doc for s in spans])
+        return [{mapping[s.text] for s in spans if mapping[s.text]} for spans in per_doc]
+
+    def candidates(self, descriptions: Sequence[str], batch_size: int = 64, progress=None,
+                   max_examples: int = 3) -> tuple[list[Candidate], Counter]:
+        """Spans mapping to no taxonomy skill: postings per normalised form, with example contexts.
+
+        Also returns how many postings each mapped taxonomy skill was found in by the model.
+        """
+        counts: Counter = Counter()
+        mapped: Counter = Counter()
+        examples: dict[str, list[str]] = defaultdict(list)
+        for lo in range(0, len(descriptions), batch_size):
+            batch = descriptions[lo:lo + batch_size]
+            texts = [readable(d) for d in batch]
+            per_doc = self.tagger.predict(texts)
+            mapping = self.resolve_many([s.text for spans in per_doc for s in spans])
+            for text, spans in zip(texts, per_doc):
+                seen: set[str] = set()
+                for s in spans:
+                    skill = mapping[s.text]
+                    if skill:
+                        mapped[skill] += skill not in seen
+                        seen.add(skill)
+                        continue
+                    form = " ".join(s.text.lower().split())
+                    if len(form) < 2 or form in seen:
+                        continue
+                    seen.add(form)
+                    counts[form] += 1
+                    if len(examples[form]) < max_examples:
+                        lo_c, hi_c = max(0, s.start - 50), min(len(text), s.end + 50)
+                        examples[form].append(("…" if lo_c else "") + text[lo_c:hi_c] + ("…" if hi_c < len(text) else ""))
+            if progress:
+                progress(len(batch))
+        cands = [Candidate(k, v, examples[k]) for k, v in counts.most_common()]
+        return cands, mapped
+
+
+def load_model(path, taxonomy: Taxonomy | None = None, *, version: str = "", encoder: str | None = None,
+               map_threshold: float | None = DEFAULT_MAP_THRESHOLD, threads: int | None = None) -> SpanExtractor:
+    """A ``SpanExtractor`` over the model folder ``path``."""
+    from batch.train import TokenTagger
+
+    return SpanExtractor(TokenTagger(path, threads=threads), taxonomy or default_taxonomy(), version=version,
+                         encoder=encoder, map_threshold=map_threshold)
+
+
+def load_promoted_model(client, settings, taxonomy: Taxonomy | None = None, *,
+                        map_threshold: float | None = DEFAULT_MAP_THRESHOLD) -> SpanExtractor | None:
+    """The promoted extractor as a ``SkillModel``, or None (with a warning) when none is promoted.
+
+    Load it once per process and pass it to ``Enricher(model=...)``; never per message.
+    """
+    from batch.registry import model_path, promoted_model
+    from batch.train import default_encoder
+
+    record = promoted_model(client, settings.clickhouse_database)
+    if record is None:
+        log.warning("no promoted extractor model yet: run `skillpulse batch weekly`; using the taxonomy alone")
+        return None
+    if taxonomy is None:
+        taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
+    return load_model(model_path(record, settings), taxonomy, version=record.version,
+                      encoder=default_encoder(settings), map_threshold=map_threshold)

@@ -1,0 +1,321 @@
+"""The weekly batch: relabel -> retrain -> candidates -> cluster over one window of postings.
+
+Idempotent per window: the run id is ``weekly-<week>-<N>w`` (``week`` = the Monday of the window's
+last week); a re-run deletes that run's rows and writes them again, and the model version is the run
+id. ``run_weekly`` is what ``skillpulse batch weekly`` and ``skillpulse demo`` call (in-process: an
+embedded chDB allows one process per data directory).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from batch.bio import Span
+from batch.labels import Item, LLMLabeller, TaxonomyLabeller
+from skillpulse.domain.taxonomy import default_taxonomy
+from skillpulse.domain.text import readable
+from skillpulse.settings import Settings
+
+log = logging.getLogger(__name__)
+LABEL_COLUMNS = ("posting_key", "label_source", "prompt_version", "text_sha", "spans", "dropped", "run_id")
+CANDIDATE_COLUMNS = ("skill", "count", "examples", "model_version", "run_id", "week_start")
+MIN_LABELLED = 10
+
+
+class BatchError(RuntimeError):
+    """The batch cannot run as asked; the message says what to do."""
+
+
+def monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def run_id_for(week: dt.date, weeks: int) -> str:
+    return f"weekly-{monday(week).isoformat()}-{weeks}w"
+
+
+def resolve_window(client, database: str, week: dt.date | None, weeks: int) -> tuple[dt.date, dt.date, dt.date]:
+    """(week, window_start, window_end): ``weeks`` weeks ending with ``week`` (default: the latest
+    week that has postings)."""
+    if weeks < 1:
+        raise BatchError("--weeks must be at least 1")
+    if week is None:
+        latest = client.query(f"SELECT max(posted_date), count() FROM {database}.postings").result_rows[0]
+        if not latest[1]:
+            raise BatchError("no postings in ClickHouse yet: run `skillpulse demo`, or produce postings and "
+                             "run `skillpulse worker` first")
+        week = latest[0]
+    week = monday(week)
+    return week, week - dt.timedelta(weeks=weeks - 1), week + dt.timedelta(days=6)
+
+
+def window_postings(client, database: str, start: dt.date, end: dt.date) -> list[tuple[str, str, str]]:
+    """(posting_key, title, description) of the window's postings, ordered by key (a stable shuffle)."""
+    return [tuple(r) for r in client.query(
+        f"SELECT posting_key, title, description FROM {database}.postings "
+        "WHERE posted_date BETWEEN {start:Date} AND {end:Date} ORDER BY posting_key",
+        parameters={"start": start, "end": end}).result_rows]
+
+
+def _span(value) -> Span:
+    if isinstance(value, dict):
+        return Span(int(value["start"]), int(value["end"]), value["text"], value["skill"])
+    return Span(int(value[0]), int(value[1]), value[2], value[3])
+
+
+def cached_labels(client, database: str, source: str, version: str, keys: list[str]) -> dict[str, tuple[str, list[Span]]]:
+    """posting_key -> (text_sha, spans) already stored for this labeller and prompt version."""
+    if not keys:
+        return {}
+    rows = client.query(
+        f"SELECT posting_key, text_sha, spans FROM {database}.skill_labels FINAL "
+        "WHERE label_source = {src:String} AND prompt_version = {ver:String} AND posting_key IN {keys:Array(String)}",
+        parameters={"src": source, "ver": version, "keys": keys}).result_rows
+    return {k: (sha, [_span(s) for s in spans]) for k, sha, spans in rows}
+
+
+@contextmanager
+def _progress(enabled: bool, console=None) -> Iterator:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[note]}"), TimeElapsedColumn(), console=console, transient=False) as bar:
+        yield bar
+
+
+class _Step:
+    """A progress task that also works without a progress bar."""
+
+    def __init__(self, bar, name: str, total: int):
+        self.bar = bar
+        self.task = bar.add_task(name, total=total, note="") if bar is not None else None
+
+    def advance(self, n: int = 1, note: str | None = None) -> None:
+        if self.bar is not None:
+            kwargs = {"note": note} if note is not None else {}
+            self.bar.update(self.task, advance=n, **kwargs)
+
+    def set(self, completed: int, total: int | None = None, note: str | None = None) -> None:
+        if self.bar is not None:
+            kwargs = {"note": note} if note is not None else {}
+            self.bar.update(self.task, completed=completed, total=total, **kwargs)
+
+
+def make_labeller(kind: str | None, settings: Settings, taxonomy, llm_client=None):
+    """(labeller, note): ``llm`` needs ``LLM_BASE_URL``; without it the taxonomy labels, and says so."""
+    kind = (kind or ("llm" if settings.llm_base_url or llm_client else "taxonomy")).lower()
+    if kind not in ("llm", "taxonomy"):
+        raise BatchError(f"unknown labeller {kind!r}: use llm or taxonomy")
+    if kind == "llm":
+        if llm_client is None and not settings.llm_base_url:
+            return TaxonomyLabeller(taxonomy), ("LLM_BASE_URL is not set: fell back to taxonomy weak labels "
+                                                "(set LLM_BASE_URL, LLM_MODEL and LLM_API_KEY to use an LLM)")
+        if llm_client is None:
+            from batch.llm import ChatClient
+
+            llm_client = ChatClient(settings.llm_base_url, settings.llm_model, settings.llm_api_key)
+        return LLMLabeller(llm_client, taxonomy), ""
+    return TaxonomyLabeller(taxonomy), ""
+
+
+def relabel(client, database: str, postings, labeller, run_id: str, step: _Step | None = None) -> list:
+    """Label the postings (reusing stored labels of the same prompt version and text) and store them.
+
+    Returns ``batch.train.Example`` per labelled posting.
+    """
+    from batch.train import Example
+
+    items = [Item(k, readable(d)) for k, _, d in postings]
+    cache = cached_labels(client, database, labeller.source, labeller.version, [i.posting_key for i in items]) \
+        if labeller.source == "llm" else {}
+    todo = [i for i in items if cache.get(i.posting_key, ("",))[0] != i.sha]
+    labeller.stats.cache_hits = len(items) - len(todo)
+    if step:
+        step.advance(labeller.stats.cache_hits)
+    fresh = labeller.label(todo, progress=(step.advance if step else None))
+    rows = [[lab.posting_key, labeller.source, labeller.version, lab.text_sha,
+             [(s.start, s.end, s.text, s.skill) for s in lab.spans], lab.dropped, run_id] for lab in fresh]
+    for lo in range(0, len(rows), 5000):
+        client.insert(f"{database}.skill_labels", rows[lo:lo + 5000], column_names=LABEL_COLUMNS)
+    text = {i.posting_key: i.text for i in items}
+    examples = [Example(k, text[k], spans) for k, (sha, spans) in cache.items() if text.get(k) is not None
+                and sha == Item(k, text[k]).sha]
+    examples += [Example(lab.posting_key, text[lab.posting_key], lab.spans) for lab in fresh]
+    return sorted(examples, key=lambda e: e.posting_key)
+
+
+def retrain(client, settings: Settings, examples, *, run_id: str, window: tuple[dt.date, dt.date],
+            label_source: str, epochs: int, seed: int, step: _Step | None = None) -> dict:
+    """Train, evaluate against the promoted model on the same held-out postings, register, maybe promote."""
+    from batch.evaluate import span_metrics
+    from batch.registry import ModelRecord, model_path, models_dir, promoted_model, register
+    from batch.train import TokenTagger, default_encoder, is_test_key, train
+
+    db = settings.clickhouse_database
+    if epochs <= 0:
+        return {"status": "skipped", "reason": "--epochs 0"}
+    if len(examples) < MIN_LABELLED:
+        return {"status": "skipped", "reason": f"only {len(examples)} labelled postings (need {MIN_LABELLED}); "
+                                               "widen the window (--weeks) or raise --sample"}
+    version = run_id
+    root = models_dir(settings)
+    tmp = root / f".tmp-{version}"
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    def on_step(done: int, total: int, loss: float) -> None:
+        if step:
+            step.set(done, total, note=f"loss {loss:.3f}")
+
+    base = default_encoder(settings)
+    try:
+        result = train(examples, tmp, base_model=base, epochs=epochs, seed=seed, on_step=on_step,
+                       meta={"version": version, "run_id": run_id, "label_source": label_source,
+                             "window": [window[0].isoformat(), window[1].isoformat()]})
+    except ValueError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return {"status": "skipped", "reason": str(exc)}
+    metrics = dict(result.metrics)
+
+    current = promoted_model(client, db)
+    baseline = None
+    if current is not None:
+        try:
+            test = [e for e in examples if is_test_key(e.posting_key)]
+            old = TokenTagger(model_path(current, settings))
+            baseline = span_metrics([e.spans for e in test], old.predict([e.text for e in test]))
+            del old
+        except FileNotFoundError as exc:
+            log.warning("%s; promoting the new model", exc)
+            current = None
+    new_f1 = metrics["strict"]["f1"]
+    promote = baseline is None or new_f1 > baseline["strict"]["f1"]
+    metrics["baseline"] = {"version": current.version, **baseline} if baseline else None
+    final = root / version
+    kept_previous = (not promote and current is not None and current.version == version)
+    if kept_previous:  # a re-run that did not beat this window's promoted model: keep that one
+        shutil.rmtree(tmp, ignore_errors=True)
+        final_path = model_path(current, settings)
+    else:
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)
+        final_path = final
+        register(client, db, ModelRecord(
+            version=version, base_model=base, window_start=window[0], window_end=window[1],
+            label_source=label_source, path=str(final.resolve()), metrics=metrics, strict_f1=new_f1,
+            loose_f1=metrics["loose"]["f1"], train_size=result.train_size, test_size=result.test_size,
+            promoted=promote, run_id=run_id))
+    return {"status": "ok", "version": version, "path": str(final_path), "promoted": promote,
+            "kept_previous": kept_previous, "metrics": metrics, "train_seconds": round(result.seconds, 1),
+            "baseline_version": current.version if current else None}
+
+
+def write_candidates(client, database: str, run_id: str, week: dt.date, model_version: str, candidates) -> int:
+    client.command(f"DELETE FROM {database}.skill_candidates WHERE run_id = {{run:String}}", parameters={"run": run_id})
+    rows = [[c.skill, c.count, c.examples, model_version, run_id, week] for c in candidates]
+    if rows:
+        client.insert(f"{database}.skill_candidates", rows, column_names=CANDIDATE_COLUMNS)
+    return len(rows)
+
+
+def _record_run(client, database: str, run_id: str, start: dt.date, end: dt.date, status: str, summary: dict,
+                started: dt.datetime) -> None:
+    client.insert(f"{database}.batch_runs",
+                  [[run_id, start, end, status, json.dumps(summary, default=str), started, dt.datetime.now(dt.UTC)]],
+                  column_names=("run_id", "window_start", "window_end", "status", "summary", "started_at", "finished_at"))
+
+
+def run_weekly(client, settings: Settings, week: dt.date | None = None, weeks: int = 4, *,
+               labeller: str | None = None, sample: int | None = 500, epochs: int = 3, k: int | None = None,
+               k_range: tuple[int, int] = (2, 12), seed: int = 42, plots_root: Path | None = None,
+               candidate_limit: int = 5000, progress: bool = True, console=None, llm_client=None) -> dict:
+    """Run the whole weekly batch for one window and return its summary (also stored in ``batch_runs``)."""
+    from batch import cluster as clustering
+    from batch.extractor import load_promoted_model
+
+    db = settings.clickhouse_database
+    taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
+    week, start, end = resolve_window(client, db, week, weeks)
+    run_id = run_id_for(week, weeks)
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    summary: dict = {"run_id": run_id, "week": week.isoformat(), "window_start": start.isoformat(),
+                     "window_end": end.isoformat(), "timings_s": {}}
+    _record_run(client, db, run_id, start, end, "running", summary, started)
+    timings = summary["timings_s"]
+    try:
+        postings = window_postings(client, db, start, end)
+        if not postings:
+            raise BatchError(f"no postings between {start} and {end}: pick another --week or widen --weeks")
+        summary["postings"] = len(postings)
+        sampled = postings[:sample] if sample else postings
+        chosen, note = make_labeller(labeller, settings, taxonomy, llm_client)
+        summary["labeller"] = chosen.source
+        if note:
+            summary["labeller_note"] = note
+            log.warning(note)
+        with _progress(progress, console) as bar:
+            # 1. relabel: (posting_key, readable text, spans) for the sample
+            t = time.perf_counter()
+            examples = relabel(client, db, sampled, chosen, run_id, _Step(bar, f"relabel ({chosen.source})", len(sampled)))
+            timings["relabel"] = round(time.perf_counter() - t, 2)
+            stats = chosen.stats
+            summary["labels"] = {"sampled": len(sampled), "labelled": len(examples), "new": stats.labelled,
+                                 "cache_hits": stats.cache_hits, "spans": sum(len(e.spans) for e in examples),
+                                 "dropped_spans": stats.dropped_spans, "malformed_replies": stats.malformed_replies,
+                                 "failed": stats.failed, "usage": stats.usage, "version": chosen.version}
+            # 2. retrain: model folder + registry row, promoted if it beats the current one
+            t = time.perf_counter()
+            summary["model"] = retrain(client, settings, examples, run_id=run_id, window=(start, end),
+                                       label_source=chosen.source, epochs=epochs, seed=seed,
+                                       step=_Step(bar, "retrain", max(1, epochs)))
+            timings["retrain"] = round(time.perf_counter() - t, 2)
+            # 3. candidates: the promoted model over the window; spans the taxonomy lacks
+            t = time.perf_counter()
+            extractor = load_promoted_model(client, settings, taxonomy)
+            if extractor is not None:
+                texts = [d for _, _, d in postings[:candidate_limit]]
+                cands, mapped = extractor.candidates(texts, progress=_Step(bar, "candidates", len(texts)).advance)
+                n = write_candidates(client, db, run_id, week, extractor.version, cands)
+                summary["candidates"] = {"model": extractor.version, "scanned": len(texts), "written": n,
+                                         "top": [[c.skill, c.count] for c in cands[:10]]}
+            else:
+                write_candidates(client, db, run_id, week, "", [])
+                summary["candidates"] = {"model": None, "written": 0}
+            timings["candidates"] = round(time.perf_counter() - t, 2)
+            # 4. cluster: the window's distinct skills -> skill_clusters + plots/<week>/
+            t = time.perf_counter()
+            step = _Step(bar, "cluster", 3)
+            counts = clustering.skill_counts(client, db, start, end)
+            encoder = extractor._encoder if extractor is not None and extractor._encoder is not None \
+                else clustering.load_encoder(settings)
+            step.advance(note=f"{len(counts)} skills")
+            result = clustering.cluster_skills([s for s, _ in counts], [n for _, n in counts], encoder,
+                                               k=k, k_range=k_range, seed=seed)
+            step.advance(note=f"k={result.k}")
+            rows = clustering.write_clusters(client, db, run_id, week, result)
+            root = plots_root or settings.data_dir / "plots"
+            files = clustering.plot(result, Path(root) / week.isoformat(), f"Skills {start} – {end}")
+            step.advance()
+            timings["cluster"] = round(time.perf_counter() - t, 2)
+            summary["clusters"] = {"skills": rows, "k": result.k,
+                                   "silhouette": round(result.silhouette, 4) if result.silhouette is not None else None,
+                                   "labels": {str(c): name for c, name in sorted(result.labels.items())}}
+            summary["plots"] = [str(f) for f in files]
+        timings["total"] = round(time.perf_counter() - t0, 2)
+        summary["status"] = "ok"
+        _record_run(client, db, run_id, start, end, "ok", summary, started)
+        return summary
+    except Exception as exc:
+        summary["status"] = "failed"
+        summary["error"] = f"{type(exc).__name__}: {exc}"
+        _record_run(client, db, run_id, start, end, "failed", summary, started)
+        raise
