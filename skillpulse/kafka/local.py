@@ -166,7 +166,7 @@ class LocalKafka:
             import base64
 
             cid = base64.urlsafe_b64encode(cluster_id).decode().rstrip("=")
-            fmt = subprocess.run([java, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config)],
+            fmt = subprocess.run([java, "-cp", classpath, "kafka.tools.StorageTool", "format", f"--cluster-id={cid}", "-c", str(config)],
                                  capture_output=True, text=True)
             if fmt.returncode != 0:
                 raise KafkaSetupError(f"formatting Kafka storage failed: {fmt.stdout}{fmt.stderr}")
