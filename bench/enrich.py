@@ -1,0 +1,138 @@
+"""Enrichment throughput: SkillPulse's enricher against seed 004's naive loop, in the same process.
+
+    .venv/bin/python bench/enrich.py [--count 20000] [--runs 5] [--seed 1]
+
+Postings come from ``producers.synthetic`` (realistic English/Swedish ads, ~600 characters). For
+each taxonomy (the seed's 71 skills; the packaged one; the packaged one padded with synthetic extra
+terms to 1,000 and 5,000 labels) it times, median of ``--runs`` runs:
+
+* **seed loop (baseline)**: ``bench/seed_reference.py``'s ``process_job_postings``, a faithful copy
+  of the seed's ``extract_ai_skills`` / ``classify_seniority`` / ``calculate_ai_relevance_score``
+  (one substring test per label per posting), over the same labels (names and aliases);
+* **enrich**: ``Enricher.enrich_many`` on validated ``RawPosting``s (what the stream worker calls);
+* **validate + enrich**: the same from raw dicts, contract validation included (dicts in, like the seed).
+
+The seed loop's cost grows with the number of labels, so on the padded taxonomies it runs on a
+sample sized to take about two seconds per run; postings/s is per posting either way. The goal is
+>= 2x the seed's throughput with the packaged taxonomy, and near-flat cost from 1k to 5k labels.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import seed_reference  # noqa: E402  (bench/seed_reference.py: the baseline)
+
+from producers.synthetic import generate_postings  # noqa: E402
+from schemas.postings import parse_raw_posting  # noqa: E402
+from skillpulse.domain.enrich import Enricher  # noqa: E402
+from skillpulse.domain.rules import default_rules  # noqa: E402
+from skillpulse.domain.taxonomy import Taxonomy, taxonomy_from_data  # noqa: E402
+
+
+def packaged_data() -> dict[str, Any]:
+    from importlib import resources
+
+    import yaml
+
+    return yaml.safe_load(resources.files("schemas").joinpath("taxonomy.yaml").read_text(encoding="utf-8"))
+
+
+SEED_SKILLS = {cat: list(skills) for cat, skills in seed_reference.AI_SKILLS.items()}  # before any swap
+
+
+def seed_data() -> dict[str, Any]:
+    return {"categories": {cat: [{"name": s} for s in skills] for cat, skills in SEED_SKILLS.items()}}
+
+
+def padded(data: dict[str, Any], labels: int) -> dict[str, Any]:
+    """``data`` plus synthetic skills (half one-word, half phrases) until it has ``labels`` labels."""
+    have = sum(1 + len(e.get("aliases") or ()) for entries in data["categories"].values() for e in entries)
+    extra = []
+    for i in range(labels - have):
+        name = f"padtool{i:05d}" if i % 2 else f"pad method {i:05d}"
+        extra.append({"name": name})
+    categories = {k: list(v) for k, v in data["categories"].items()}
+    categories["ai_infrastructure"] = categories.get("ai_infrastructure", []) + extra
+    return {"categories": categories}
+
+
+def label_table(taxonomy: Taxonomy) -> dict[str, list[str]]:
+    """The seed loop's input for ``taxonomy``: category -> every label (names and aliases)."""
+    table: dict[str, list[str]] = {}
+    for skill in taxonomy.skills.values():
+        table.setdefault(skill.category, []).extend((skill.name, *skill.aliases))
+    return table
+
+
+def median_rate(fn: Callable[[], Any], n: int, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return n / statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=20_000, help="synthetic postings (default 20000)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement; the median is shown (default 5)")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    args = parser.parse_args(argv)
+
+    t0 = time.perf_counter()
+    rows = generate_postings(args.count, seed=args.seed, end_date=dt.date(2026, 11, 22))
+    chars = sum(len(r["description"]) for r in rows) / len(rows)
+    print(f"{len(rows):,} synthetic postings (seed {args.seed}, {chars:.0f} characters on average), generated in "
+          f"{time.perf_counter() - t0:.1f} s; median of {args.runs} runs; postings per second", flush=True)
+    raws = [parse_raw_posting(r) for r in rows]
+
+    full = packaged_data()
+    cases = [("seed 004", seed_data()), ("packaged", full), ("padded 1k", padded(full, 1_000)),
+             ("padded 5k", padded(full, 5_000))]
+    header = (f"{'taxonomy':<11}{'skills':>7}{'labels':>7}  {'seed loop (baseline)':>21}  {'enrich':>9}{'ratio':>7}"
+              f"  {'validate+enrich':>16}{'ratio':>7}")
+    print(header)
+    print("-" * len(header))
+    results = {}
+    for name, data in cases:
+        taxonomy = taxonomy_from_data(data)
+        labels = sum(1 + len(s.aliases) for s in taxonomy.skills.values())
+        enricher = Enricher(taxonomy, default_rules())
+        seed_reference.with_skills(label_table(taxonomy))
+
+        # Size the baseline's sample so that one run takes about two seconds.
+        probe = rows[:500]
+        start = time.perf_counter()
+        seed_reference.process_job_postings(probe)
+        per_posting = (time.perf_counter() - start) / len(probe)
+        sample = rows[: max(1_000, min(len(rows), int(2.0 / per_posting)))]
+
+        base = median_rate(lambda s=sample: seed_reference.process_job_postings(s), len(sample), args.runs)
+        ours = median_rate(lambda e=enricher: e.enrich_many(raws), len(raws), args.runs)
+        full_path = median_rate(lambda e=enricher: e.enrich_many([parse_raw_posting(r) for r in rows]),
+                                len(rows), args.runs)
+        results[name] = (base, ours, full_path)
+        note = "" if len(sample) == len(rows) else f" (on {len(sample):,})"
+        print(f"{name:<11}{len(taxonomy.skills):>7,}{labels:>7,}  {base:>21,.0f}  {ours:>9,.0f}{ours / base:>6.1f}x"
+              f"  {full_path:>16,.0f}{full_path / base:>6.1f}x{note}", flush=True)
+
+    b1, o1, _ = results["padded 1k"]
+    b5, o5, _ = results["padded 5k"]
+    print(f"\n1k -> 5k labels: enrich keeps {o5 / o1:.0%} of its throughput; the seed loop keeps {b5 / b1:.0%}.")
+    goal = results["packaged"][1] / results["packaged"][0]
+    print(f"goal >= 2x the seed loop with the packaged taxonomy: {goal:.1f}x ({'met' if goal >= 2 else 'MISSED'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
