@@ -73,7 +73,7 @@ def weekly(
     sample: int = typer.Option(500, "--sample", min=0, help="Postings to label and train on (0 = all)."),
     epochs: int = typer.Option(3, "--epochs", min=0, help="Training epochs (0 skips retraining)."),
     k: int = typer.Option(None, "--k", min=1, help="Fixed number of clusters (default: best silhouette in --k-range)."),
-    k_range: str = typer.Option("2-12", "--k-range", help="Range of k tried by silhouette, LOW-HIGH."),
+    k_range: str = typer.Option("4-16", "--k-range", help="Range of k tried by silhouette, LOW-HIGH."),
     seed: int = typer.Option(42, "--seed", help="Seed for training, KMeans and UMAP."),
     plots_dir: Path = typer.Option(None, "--plots-dir", help="Root of plots/<date>/ (default $SKILLPULSE_DATA_DIR/plots)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),

@@ -82,7 +82,7 @@ def choose_k(vectors, k_range: tuple[int, int], seed: int) -> tuple[int, float |
 
 
 def cluster_skills(skills: Sequence[str], counts: Sequence[int], encoder, *, k: int | None = None,
-                   k_range: tuple[int, int] = (2, 12), seed: int = 42) -> ClusterResult:
+                   k_range: tuple[int, int] = (4, 16), seed: int = 42) -> ClusterResult:
     """Embed, cluster and project ``skills``; ``k`` fixes the number of clusters."""
     import numpy as np
     from sklearn.cluster import KMeans

@@ -63,7 +63,7 @@ class Usage:
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        data["cost_usd"] = round(self.cost_usd, 6)
+        data["cost_usd"] = round(self.cost_usd, 8)
         return data
 
 

@@ -235,7 +235,7 @@ def _record_run(client, database: str, run_id: str, start: dt.date, end: dt.date
 
 def run_weekly(client, settings: Settings, week: dt.date | None = None, weeks: int = 4, *,
                labeller: str | None = None, sample: int | None = 500, epochs: int = 3, k: int | None = None,
-               k_range: tuple[int, int] = (2, 12), seed: int = 42, plots_root: Path | None = None,
+               k_range: tuple[int, int] = (4, 16), seed: int = 42, plots_root: Path | None = None,
                candidate_limit: int = 5000, progress: bool = True, console=None, llm_client=None) -> dict:
     """Run the whole weekly batch for one window and return its summary (also stored in ``batch_runs``)."""
     from batch import cluster as clustering

@@ -1,0 +1,86 @@
+"""Span <-> BIO tag conversion and span metrics: table-driven, tiny literal inputs."""
+from __future__ import annotations
+
+import pytest
+
+from batch.bio import B, I, IGNORE, O, Span, snap_to_words, spans_to_tags, tags_to_spans
+from batch.evaluate import skill_set_metrics, span_metrics
+
+# "use PyTorch and deep learning" tokenised as a fast BERT tokenizer would (offsets into the text).
+TEXT = "use PyTorch and deep learning"
+OFFSETS = [(0, 0), (0, 3), (4, 6), (6, 9), (9, 11), (12, 15), (16, 20), (21, 29), (0, 0)]
+#          [CLS]   use     py      ##tor   ##ch     and       deep      learning  [SEP]
+
+
+@pytest.mark.parametrize("spans, tags", [
+    # every sub-token of "PyTorch" is inside the span: B then I, I
+    ([(4, 11)], [IGNORE, O, B, I, I, O, O, O, IGNORE]),
+    # a two-word skill: B on the first word, I on the second
+    ([(16, 29)], [IGNORE, O, O, O, O, O, B, I, IGNORE]),
+    # two adjacent skills stay two: the second starts with B again
+    ([(16, 20), (21, 29)], [IGNORE, O, O, O, O, O, B, B, IGNORE]),
+    ([], [IGNORE, O, O, O, O, O, O, O, IGNORE]),
+])
+def test_spans_to_tags(spans, tags):
+    assert spans_to_tags(OFFSETS, spans) == tags
+
+
+@pytest.mark.parametrize("tags, expected", [
+    ([IGNORE, O, B, I, I, O, B, I, IGNORE], [(4, 11, "PyTorch"), (16, 29, "deep learning")]),
+    # the model tagged only the first word-piece: the span widens to the whole word
+    ([IGNORE, O, B, O, O, O, O, O, IGNORE], [(4, 11, "PyTorch")]),
+    # an I with no B before it still opens a span
+    ([IGNORE, O, O, O, O, O, O, I, IGNORE], [(21, 29, "learning")]),
+    # B, B: two spans
+    ([IGNORE, O, O, O, O, O, B, B, IGNORE], [(16, 20, "deep"), (21, 29, "learning")]),
+    # tags on special tokens are ignored
+    ([B, O, O, O, O, O, O, O, B], []),
+])
+def test_tags_to_spans(tags, expected):
+    assert [(s.start, s.end, s.text) for s in tags_to_spans(TEXT, OFFSETS, tags)] == expected
+
+
+@pytest.mark.parametrize("spans", [[(4, 11)], [(16, 29)], [(0, 3), (16, 20), (21, 29)]])
+def test_round_trip(spans):
+    tags = spans_to_tags(OFFSETS, spans)
+    assert [(s.start, s.end) for s in tags_to_spans(TEXT, OFFSETS, tags)] == spans
+
+
+@pytest.mark.parametrize("text, span, expected", [
+    ("know c++ well", (5, 6), (5, 8)),       # "+" belongs to the word
+    ("use (SQL), please", (4, 9), (5, 8)),   # punctuation trimmed
+    ("a/b tests", (0, 1), (0, 1)),           # "/" splits words
+])
+def test_snap_to_words(text, span, expected):
+    assert snap_to_words(text, *span) == expected
+
+
+@pytest.mark.parametrize("gold, pred, strict, loose", [
+    # exact match: perfect under both
+    ([[(0, 5)]], [[(0, 5)]], (1.0, 1.0, 1.0), (1.0, 1.0, 1.0)),
+    # "PyTorch" vs "PyTorch Lightning": overlap only -> strict 0, loose 1
+    ([[(0, 7)]], [[(0, 17)]], (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)),
+    # one of two found, one false alarm: P 1/2, R 1/2
+    ([[(0, 3), (10, 15)]], [[(0, 3), (20, 25)]], (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+    # nothing predicted: precision undefined -> 0 when there is gold
+    ([[(0, 3)]], [[]], (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)),
+    # nothing to find and nothing found: perfect
+    ([[]], [[]], (1.0, 1.0, 1.0), (1.0, 1.0, 1.0)),
+    # micro average over documents: 2 of 3 gold found, 2 of 2 predictions right
+    ([[(0, 3)], [(0, 3), (5, 8)]], [[(0, 3)], [(5, 8)]], (1.0, 0.6667, 0.8), (1.0, 0.6667, 0.8)),
+])
+def test_span_metrics(gold, pred, strict, loose):
+    m = span_metrics(gold, pred)
+    assert (m["strict"]["precision"], m["strict"]["recall"], m["strict"]["f1"]) == strict
+    assert (m["loose"]["precision"], m["loose"]["recall"], m["loose"]["f1"]) == loose
+
+
+def test_span_metrics_accepts_span_tuples_and_checks_lengths():
+    assert span_metrics([[Span(0, 3, "SQL", "sql")]], [[Span(0, 3, "SQL")]])["strict"]["f1"] == 1.0
+    with pytest.raises(ValueError):
+        span_metrics([[]], [])
+
+
+def test_skill_set_metrics():
+    m = skill_set_metrics([{"sql", "python"}], [{"sql", "r"}])
+    assert (m["precision"], m["recall"]) == (0.5, 0.5)
