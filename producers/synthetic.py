@@ -759,7 +759,7 @@ def generate(count: int = DEFAULT_COUNT, seed: int = 0, *, end_date: dt.date | N
     if not 0.0 <= duplicate_rate < 1.0:
         raise ValueError("duplicate_rate must be in [0, 1)")
     end_date = end_date or dt.date.today()
-    n_dup = round(count * duplicate_rate) if count > 1 else 0
+    n_dup = min(round(count * duplicate_rate), count - 1) if count > 1 else 0  # at least one original
     n_orig = count - n_dup
     gen = _Generator(seed, end_date, weeks, trend, n_companies=min(max(60, count // 6), 6000))
     used: set[str] = set()

@@ -97,7 +97,7 @@ def test_at_least_12_monday_weeks_with_weekly_variation_and_growth(rows):
     assert min(counts) >= 40                               # no empty week at the default size
 
 
-def test_weeks_option(taxonomy):
+def test_weeks_option():
     days = {dt.date.fromisoformat(r["posted_date"]) for r in syn.generate_postings(500, seed=2, end_date=END, weeks=3)}
     assert min(days) >= END - dt.timedelta(days=END.weekday()) - dt.timedelta(weeks=2)
 
@@ -134,7 +134,8 @@ def test_duplicate_rate_is_exact_and_reposts_are_on_other_sources(rate):
             first_seen[key] = row.raw
     assert repeats == round(1000 * rate)
     for sources in sources_per_key.values():
-        assert sources[1] != sources[0] if len(sources) > 1 else True  # the first re-post is on another board
+        if len(sources) > 1:
+            assert sources[1] != sources[0]  # the first re-post is on another board
 
 
 def test_reposts_vary_case_and_spacing_but_keep_the_key(rows):
@@ -235,6 +236,11 @@ def test_ai_roles_name_several_skills(rows, taxonomy):
     sizes = [len(taxonomy.extract(r.raw["description"])) for r in ai_rows]
     assert min(sizes) >= 2
     assert 4 <= sum(sizes) / len(sizes) <= 10
+
+
+def test_tiny_runs_keep_an_original():
+    rows = syn.generate(2, seed=1, end_date=END, duplicate_rate=0.9)
+    assert [r.duplicate_of for r in rows] == [None, 0]
 
 
 def test_bad_options_are_refused():
