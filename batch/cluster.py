@@ -58,7 +58,7 @@ def _project(vectors, dims: int, seed: int):
         return out
     import umap
 
-    reducer = umap.UMAP(n_components=dims, n_neighbors=min(15, n - 1), min_dist=0.1, metric="cosine",
+    reducer = umap.UMAP(n_components=dims, n_neighbors=min(15, n - 1), min_dist=0.1, metric="cosine", n_jobs=1,
                         random_state=seed, init="spectral" if n > dims + 1 else "random")
     return reducer.fit_transform(vectors)
 
