@@ -97,13 +97,16 @@ def weekly(
         day = dt.date.fromisoformat(week) if week else None
     except ValueError:
         raise typer.BadParameter(f"--week {week!r}: use YYYY-MM-DD") from None
+    if labeller is not None and labeller.lower() not in ("llm", "taxonomy"):
+        raise typer.BadParameter(f"unknown labeller {labeller!r}: use llm or taxonomy")
+    k_bounds = _k_range(k_range)
     settings = get_settings()
     console = Console(stderr=as_json)
     try:
         client = storage.connect(settings)
         storage.migrate(client, settings.clickhouse_database)
         summary = run_weekly(client, settings, day, weeks, labeller=labeller, sample=sample or None, epochs=epochs,
-                             k=k, k_range=_k_range(k_range), seed=seed, plots_root=plots_dir, console=console)
+                             k=k, k_range=k_bounds, seed=seed, plots_root=plots_dir, console=console)
     except (BatchError, storage.StorageError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
