@@ -1,0 +1,71 @@
+"""``create_app``: the Dash app over a ClickHouse client (given, or opened from the settings).
+
+The demo owns the only chDB process, so it serves this app in-process: ``create_app(client)``.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from dash import Dash
+from flask import Response, request
+
+from dashboard import callbacks, layout
+from dashboard.filters import from_query
+from dashboard.queries import ClientPool, DashboardData, DataError
+from skillpulse.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+ASSETS = Path(__file__).with_name("assets")
+
+
+def _page(data: DashboardData):
+    def serve():
+        try:
+            info = data.overview()
+            first = info["first"].isoformat() if info else None
+            last = info["last"].isoformat() if info else None
+            return layout.build(info.get("sources", []) if info else [], first, last)
+        except DataError as exc:
+            return layout.build([], None, None, problem=str(exc))
+        except Exception as exc:  # noqa: BLE001 - the page must render; the views say more
+            log.exception("layout failed")
+            return layout.build([], None, None, problem=f"Could not read the database ({type(exc).__name__}).")
+    return serve
+
+
+def create_app(client=None, settings: Settings | None = None, data: DashboardData | None = None) -> Dash:
+    """The dashboard as a Dash app; ``app.server`` is the Flask WSGI app for production servers."""
+    settings = settings or get_settings()
+    data = data or DashboardData(ClientPool(client, settings), settings.clickhouse_database)
+    app = Dash(__name__, title="SkillPulse — skills demand", assets_folder=str(ASSETS),
+               update_title=None, suppress_callback_exceptions=False)
+    app.layout = _page(data)
+    callbacks.register(app, data)
+    app.server.config["skillpulse_data"] = data
+
+    @app.server.route("/download/postings.csv")
+    def download_csv():
+        """The filtered postings as CSV, streamed (filters come from the query string, as in the page URL)."""
+        f = from_query(request.query_string.decode("utf-8", "replace"))
+        try:
+            chunks = data.postings_csv(f)
+            first = next(chunks, b"")
+        except DataError as exc:
+            return Response(f"{exc}\n", status=503, mimetype="text/plain")
+
+        def body():
+            yield first
+            yield from chunks
+        return Response(body(), mimetype="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="skillpulse-postings.csv"'})
+
+    @app.server.route("/healthz")
+    def healthz():
+        try:
+            data.version()
+            return {"status": "ok"}
+        except DataError as exc:
+            return {"status": "no data", "detail": str(exc)}, 503
+
+    return app

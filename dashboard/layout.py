@@ -1,0 +1,133 @@
+"""The page: header, filter bar, KPI cards and one card per view. No data access here."""
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dash_table, dcc, html
+
+from dashboard.figures import CATEGORY_LABELS, LEVEL_LABELS, empty
+from dashboard.filters import AI_RELEVANT, LEVELS
+from skillpulse.domain.taxonomy import CATEGORIES
+
+GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+                "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+TABLE_COLUMNS = [
+    {"name": "Posted", "id": "posted_date"},
+    {"name": "Title", "id": "title"},
+    {"name": "Company", "id": "company"},
+    {"name": "Location", "id": "location"},
+    {"name": "Source", "id": "source"},
+    {"name": "Seniority", "id": "seniority_level"},
+    {"name": "AI score", "id": "ai_relevance_score", "type": "numeric"},
+    {"name": "Skills", "id": "skills"},
+]
+
+
+def _field(label: str, control: Any, width: str = "") -> html.Div:
+    return html.Div([html.Label(label, className="field-label"), control], className=f"field {width}".strip())
+
+
+def _card(title: str, subtitle: str, *children: Any, wide: bool = False, card_id: str | None = None) -> html.Section:
+    head = [html.H2(title)]
+    if subtitle:
+        head.append(html.P(subtitle, className="card-subtitle"))
+    return html.Section([html.Div(head, className="card-head"), *children],
+                        className="card wide" if wide else "card", id=card_id or f"card-{title[:12]}")
+
+
+def _graph(graph_id: str, height: int = 340) -> dcc.Loading:
+    return dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, figure=empty("Loading…", height)),
+                       type="dot", color="#2b6cb0", delay_show=300)
+
+
+def build(sources: list[str], first: str | None, last: str | None, problem: str | None = None) -> html.Div:
+    """The whole page; ``sources``/``first``/``last`` feed the widgets, ``problem`` a banner."""
+    filters = html.Div([
+        _field("Weeks", dcc.DatePickerRange(
+            id="f-dates", display_format="YYYY-MM-DD", first_day_of_week=1, clearable=True,
+            min_date_allowed=first, max_date_allowed=last, initial_visible_month=last,
+            start_date_placeholder_text="First week", end_date_placeholder_text="Last week",
+            updatemode="bothdates"), "w-dates"),
+        _field("Source", dcc.Dropdown(id="f-source", options=[{"label": s, "value": s} for s in sources],
+                                      multi=True, placeholder="All sources")),
+        _field("Seniority", dcc.Dropdown(id="f-seniority", multi=True, placeholder="All levels",
+                                         options=[{"label": LEVEL_LABELS[lv], "value": lv} for lv in LEVELS])),
+        _field("Skill category", dcc.Dropdown(id="f-category", multi=True, placeholder="All categories",
+                                              options=[{"label": CATEGORY_LABELS[c], "value": c} for c in CATEGORIES])),
+        _field("Minimum AI relevance", dcc.Slider(
+            id="f-min-ai", min=0, max=1, step=0.1, value=0, marks={0: "0", 0.5: "0.5", 1: "1"},
+            tooltip={"placement": "bottom", "always_visible": False}), "w-slider"),
+        _field("Show trends as", dcc.RadioItems(
+            id="f-measure", value="count", inline=True, className="toggle",
+            options=[{"label": "Counts", "value": "count"}, {"label": "Share of postings", "value": "share"}])),
+        html.A("Reset filters", href="/", className="reset", id="reset-link"),
+    ], className="filters")
+
+    kpi_placeholder = [html.Div([html.Div("…", className="kpi-value")], className="kpi") for _ in range(4)]
+    banner = [html.Div(problem, className="banner error")] if problem else []
+    return html.Div([
+        dcc.Location(id="url", refresh=False),
+        dcc.Store(id="filters"),
+        html.Header([
+            html.Div([html.H1("SkillPulse"),
+                      html.P("What the job market asks of AI and data people, week by week.", className="tagline")]),
+            html.Div(id="freshness", className="freshness"),
+        ], className="topbar"),
+        filters,
+        html.Div(banner, id="filter-notes", className="notes"),
+        html.Div(kpi_placeholder, id="kpis", className="kpis"),
+        html.Main([
+            _card("Weekly job postings", "All postings per week, the AI-relevant ones among them, and the 4-week average.",
+                  _graph("g-volume"), wide=True, card_id="card-volume"),
+            _card("Top 10 requested skills", "Postings asking for each skill over the selected weeks; colour = category.",
+                  _graph("g-top-skills", 380), card_id="card-top-skills"),
+            _card("Rising and falling skills", "Change of each skill's share of postings, latest week vs the week before.",
+                  _graph("g-movers", 380), card_id="card-movers"),
+            _card("Demand by seniority level", "Postings per seniority level over the selected weeks.",
+                  _graph("g-seniority"), card_id="card-seniority"),
+            _card("Weekly seniority mix", "How each week's postings split by seniority.",
+                  _graph("g-seniority-mix"), card_id="card-seniority-mix"),
+            _card("Skill categories over time", "Postings asking for at least one skill of each category.",
+                  _graph("g-categories"), card_id="card-categories"),
+            _card("AI engineering vs AI literacy",
+                  "Builders (ML, deep learning, PyTorch, LLMs…) versus users of AI tools (prompting, ChatGPT, Copilot…).",
+                  _graph("g-tiers"), card_id="card-tiers"),
+            _card("What sets each seniority level apart",
+                  "The skills most characteristic of each level (TF-IDF): frequent at that level, rare elsewhere, "
+                  "so skills every posting asks for do not crowd the list.",
+                  dcc.Loading(html.Div(id="characteristic", className="characteristic"), type="dot"),
+                  wide=True, card_id="card-characteristic"),
+            _card("Skill map", "Skills that appear in similar contexts sit close together (weekly batch: embeddings, "
+                  "KMeans clusters, UMAP). Colour = cluster, size = postings.",
+                  dcc.RadioItems(id="f-map", value="2d", inline=True, className="toggle",
+                                 options=[{"label": "2D", "value": "2d"}, {"label": "3D", "value": "3d"}]),
+                  _graph("g-clusters", 520), html.P(id="cluster-note", className="card-note"),
+                  wide=True, card_id="card-clusters"),
+            _card("Skill candidates", "Skills the trained extractor found that the taxonomy does not have yet: "
+                  "review and add the real ones to schemas/taxonomy.yaml.",
+                  dcc.Loading(html.Div(id="candidates"), type="dot"), wide=True, card_id="card-candidates"),
+            _card("Postings", "The postings behind every chart, with the current filters. Click a column to sort.",
+                  html.Div([html.Span(id="table-summary", className="card-note"),
+                            html.A("Download CSV", id="csv-link", href="/download/postings.csv", className="button",
+                                   target="_blank")], className="table-bar"),
+                  dash_table.DataTable(
+                      id="postings-table", columns=TABLE_COLUMNS, data=[], page_action="custom",
+                      page_current=0, page_size=20, page_count=1, sort_action="custom", sort_mode="single",
+                      sort_by=[], style_as_list_view=True,
+                      style_table={"overflowX": "auto"},
+                      style_cell={"fontFamily": "inherit", "fontSize": "13px", "padding": "6px 10px",
+                                  "textAlign": "left", "maxWidth": "380px", "overflow": "hidden",
+                                  "textOverflow": "ellipsis", "whiteSpace": "nowrap"},
+                      style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6", "color": "#374151"},
+                      style_data_conditional=[{"if": {"row_index": "odd"}, "backgroundColor": "#fafafa"}],
+                      tooltip_delay=300, tooltip_duration=None),
+                  wide=True, card_id="card-postings"),
+        ], className="grid"),
+        html.Footer([
+            html.P(f"AI-relevant = AI relevance score ≥ {AI_RELEVANT} (score = min(skills/5, 1) × 0.6, plus 0.4 when the "
+                   "title names AI/ML): an AI job title with at least one taxonomy skill, or five or more skills."),
+            html.P("Weeks start on Monday; the date range selects whole weeks. Shares are of the week's (or the "
+                   "range's) postings under the same filters. The link in the address bar reproduces this view."),
+        ], className="footer"),
+    ], className="page")

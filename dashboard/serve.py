@@ -1,0 +1,34 @@
+"""Production serving: gunicorn (threads, app built in the worker after fork), else waitress."""
+from __future__ import annotations
+
+
+def _wsgi():
+    from dashboard.app import create_app
+
+    return create_app().server
+
+
+def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> None:
+    """Serve until stopped. The app (and its ClickHouse client) is created inside the worker process,
+    never before a fork, so an embedded chDB is opened by exactly one process."""
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:  # e.g. Windows: gunicorn does not run there
+        import waitress
+
+        waitress.serve(_wsgi(), host=host, port=port, threads=threads)
+        return
+
+    class _App(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", 120)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return _wsgi()
+
+    _App().run()
