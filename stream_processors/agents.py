@@ -1,9 +1,13 @@
 """The worker's one agent: validate -> dead-letter or dedupe -> enrich -> sink, a batch at a time.
 
-Batches come from ``stream.noack_take`` and are acknowledged only after ClickHouse holds them
-(``stream.take`` would acknowledge in a ``finally:`` even when the insert failed, and a worker
-stopped mid-retry would commit a batch it never stored). Concurrency stays 1: above 1 Faust can
-commit past a message still in flight (faust-streaming #606).
+Batches come from ``stream.take_events``, which acknowledges its batch in a ``finally:`` even when
+the body failed. So the body never fails for an outage: the sink retries until the batch is stored.
+If the batch is abandoned anyway (the worker is stopped mid-retry, or a bug raises), its messages
+are marked so that Faust's acknowledgement does not count them: the committed offset stops before
+the first unstored message and a restart processes it again. (``noack_take`` with manual acks was
+tried first: in faust-streaming 0.15.3 it re-acks offsets after a restart, and commits then creep
+forward one offset per interval.) Concurrency stays 1: above 1 Faust can commit past a message
+still in flight (faust-streaming #606).
 """
 from __future__ import annotations
 
@@ -91,25 +95,39 @@ class BatchProcessor:
         return letters, rows, sightings
 
 
+def withhold_acks(events) -> None:
+    """Make take_events' coming acknowledgement a no-op for these events, so their offsets stay uncommitted.
+
+    Faust's ``Message.ack`` does nothing for a message already flagged ``acked``; the consumer then never
+    sees these offsets as done, and commits stop below the first of them.
+    """
+    for event in events:
+        event.message.acked = True
+    log.warning("batch of %d message(s) not stored; its offsets stay uncommitted and will be processed again",
+                len(events))
+
+
 def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_size: int, max_wait_s: float):
     """Register the agent on ``app``: it consumes ``source`` and writes ``dlq`` and ClickHouse."""
 
     async def postings(stream):
-        async for events in stream.noack_take(batch_size, within=max_wait_s):
+        async for events in stream.take_events(batch_size, within=max_wait_s):
             messages = [
                 Message(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value,
                         int((e.message.timestamp or 0) * 1000))
                 for e in events
             ]
-            letters, rows, sightings = processor.split(messages)
-            for msg, body in letters:
-                # Delivered before the offsets commit: Faust flushes its producer before every commit.
-                await dlq.send(key=msg.key, value=body)
-            await sink.store(rows, sightings)  # retries until stored; never raises for an outage
+            try:
+                letters, rows, sightings = processor.split(messages)
+                for msg, body in letters:
+                    # Delivered before the offsets commit: Faust flushes its producer before every commit.
+                    await dlq.send(key=msg.key, value=body)
+                await sink.store(rows, sightings)  # retries until stored; never raises for an outage
+            except BaseException:
+                withhold_acks(events)
+                raise
             processor.stats.stored += len(rows)
             processor.stats.batches += 1
-            for event in events:
-                await stream.ack(event)
             log.debug("batch: %d message(s), %d stored, %d dead letter(s)", len(messages), len(rows), len(letters))
 
     return app.agent(source, name="postings", concurrency=1)(postings)

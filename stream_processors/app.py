@@ -48,6 +48,7 @@ def create_app(config: WorkerConfig, bootstrap: str, partitions: int, loop: asyn
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=0.5,
         stream_recovery_delay=0.0,
+        stream_wait_empty=False,  # a batch withheld during an outage must not block shutdown
         stream_buffer_maxsize=max(4096, 2 * config.batch_size),
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
         producer_max_request_size=MAX_MESSAGE_BYTES,

@@ -76,3 +76,74 @@ def query(env: dict, sql: str) -> list[dict]:
 def scalar(env: dict, sql: str):
     rows = query(env, sql)
     return next(iter(rows[0].values()))
+
+
+def committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
+    """Sum of the group's committed offsets on ``topic`` (0 where none)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+        return sum(max(tp.offset, 0) for tp in tps)
+    finally:
+        consumer.close()
+
+
+def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 30) -> list:
+    """Every message of ``topic`` from the start (waits for ``expected`` of them)."""
+    import time
+
+    from confluent_kafka import Consumer
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"reader-{topic}-{time.time()}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         "fetch.message.max.bytes": 20 * 1024 * 1024})
+    consumer.subscribe([topic])
+    out, deadline = [], time.monotonic() + timeout
+    try:
+        while len(out) < expected and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is not None and msg.error() is None:
+                out.append(msg)
+    finally:
+        consumer.close()
+    return out
+
+
+def monday(date_text: str) -> str:
+    d = dt.date.fromisoformat(date_text)
+    return (d - dt.timedelta(days=d.weekday())).isoformat()
+
+
+def expected_weeks(items: list[dict]) -> dict[str, int]:
+    """Unique postings per Monday, first sighting wins (what weekly_job_volume must say)."""
+    from skillpulse.domain.keys import posting_key
+
+    seen, weeks = set(), {}
+    for p in items:
+        key = posting_key(p["title"], p.get("company"), p.get("location"))
+        if key not in seen:
+            seen.add(key)
+            week = monday(p["posted_date"])
+            weeks[week] = weeks.get(week, 0) + 1
+    return weeks
+
+
+SUMMARY_SQL = """
+SELECT (SELECT count() FROM postings) AS rows,
+       (SELECT uniqExact(posting_key) FROM postings) AS unique_keys,
+       (SELECT sum(job_count) FROM weekly_job_volume) AS job_count,
+       (SELECT count() FROM posting_sightings FINAL WHERE pipeline_version = (SELECT version FROM active_version)) AS sightings,
+       (SELECT sum(duplicates) FROM duplicates_by_source) AS duplicates,
+       (SELECT toJSONString(groupArray((toString(week_start), job_count))) FROM weekly_job_volume) AS weeks
+"""
+
+
+def summary(env: dict) -> dict:
+    """One query for the counts the reliability tests compare (one chDB process start)."""
+    row = query(env, SUMMARY_SQL)[0]
+    row["weeks"] = {w: int(c) for w, c in json.loads(row["weeks"])}
+    for name in ("rows", "unique_keys", "job_count", "sightings", "duplicates"):
+        row[name] = int(row[name])
+    return row
