@@ -73,13 +73,16 @@ def label_table(taxonomy: Taxonomy) -> dict[str, list[str]]:
     return table
 
 
-def median_rate(fn: Callable[[], Any], n: int, runs: int) -> float:
-    times = []
+def median_rates(jobs: list[tuple[Callable[[], Any], int]], runs: int) -> list[float]:
+    """Postings/s of each ``(fn, n_postings)``, median of ``runs``; the jobs take turns within each
+    run so that load from other processes on a shared machine hits them alike."""
+    times: list[list[float]] = [[] for _ in jobs]
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return n / statistics.median(times)
+        for (fn, _n), spent in zip(jobs, times):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [n / statistics.median(spent) for (_fn, n), spent in zip(jobs, times)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,10 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         per_posting = (time.perf_counter() - start) / len(probe)
         sample = rows[: max(1_000, min(len(rows), int(2.0 / per_posting)))]
 
-        base = median_rate(lambda s=sample: seed_reference.process_job_postings(s), len(sample), args.runs)
-        ours = median_rate(lambda e=enricher: e.enrich_many(raws), len(raws), args.runs)
-        full_path = median_rate(lambda e=enricher: e.enrich_many([parse_raw_posting(r) for r in rows]),
-                                len(rows), args.runs)
+        base, ours, full_path = median_rates([
+            (lambda s=sample: seed_reference.process_job_postings(s), len(sample)),
+            (lambda e=enricher: e.enrich_many(raws), len(raws)),
+            (lambda e=enricher: e.enrich_many([parse_raw_posting(r) for r in rows]), len(rows)),
+        ], args.runs)
         results[name] = (base, ours, full_path)
         note = "" if len(sample) == len(rows) else f" (on {len(sample):,})"
         print(f"{name:<11}{len(taxonomy.skills):>7,}{labels:>7,}  {base:>21,.0f}  {ours:>9,.0f}{ours / base:>6.1f}x"
