@@ -33,20 +33,10 @@ def _say(message: str) -> None:
 
 
 def synthetic_postings(count: int, seed: int) -> list[dict[str, Any]]:
-    """``count`` synthetic postings (with the generator's duplicates) from ``producers.synthetic``."""
-    try:
-        from producers import synthetic
-    except ImportError as exc:
-        raise RuntimeError(f"producers.synthetic is not available ({exc}); it ships with the producers") from exc
-    for name in ("generate_postings", "generate", "synthetic_postings", "postings"):
-        make = getattr(synthetic, name, None)
-        if callable(make):
-            try:
-                items = make(count, seed=seed)
-            except TypeError:
-                items = make(count)
-            return [dict(item) for item in items]
-    raise RuntimeError("producers.synthetic has no generate_postings(count, seed=…) function")
+    """``count`` synthetic postings, re-posts (duplicates) included, from ``producers.synthetic``."""
+    from producers.synthetic import generate_postings
+
+    return generate_postings(count, seed=seed)
 
 
 def _start_kafka(settings) -> tuple[str, Any]:
@@ -66,28 +56,29 @@ def _start_kafka(settings) -> tuple[str, Any]:
     return bootstrap, broker if started_here else None
 
 
-def _run_batch() -> str:
-    """Run the weekly batch in this process if the batch package provides a run function."""
+def _run_batch(client, settings) -> str:
+    """The weekly batch in this process, on the demo's own ClickHouse client (chDB: one process)."""
     try:
-        import batch.weekly as weekly  # noqa: PLC0415
-    except ImportError:
-        return "skipped: the weekly batch (batch.weekly) is not installed"
-    run = getattr(weekly, "run_weekly", None) or getattr(weekly, "run", None)
-    if run is None:
-        return "skipped: batch.weekly has no run_weekly() function"
-    result = run()
-    return f"done: {result}" if result is not None else "done"
+        from batch.weekly import run_weekly
+    except ImportError as exc:
+        return f"skipped: the weekly batch is not installed ({exc})"
+    result = run_weekly(client=client, settings=settings)
+    keys = ("run_id", "postings", "clusters", "model_version", "status")
+    return ", ".join(f"{k}={result[k]}" for k in keys if isinstance(result, dict) and k in result) or "done"
 
 
-def _serve_dashboard(host: str, port: int) -> None:
-    """Serve the dashboard in this process (chDB) until Ctrl-C."""
+def _serve_dashboard(client, settings, host: str, port: int) -> None:
+    """Serve the dashboard in this process until Ctrl-C.
+
+    Not through gunicorn: its worker would be a second process opening the chDB directory.
+    """
     try:
-        from dashboard.app import create_app  # noqa: PLC0415
-    except ImportError:
-        _say("the dashboard (dashboard.app) is not installed; nothing to serve. Query the data with:"
+        from dashboard.app import create_app
+    except ImportError as exc:
+        _say(f"the dashboard is not installed ({exc}); query the data with:"
              " skillpulse db query 'SELECT * FROM weekly_job_volume'")
         return
-    app = create_app()
+    app = create_app(client=client, settings=settings)
     _say(f"dashboard on http://{host}:{port}/  (Ctrl-C stops everything)")
     app.run(host=host, port=port, debug=False)
 
@@ -126,13 +117,13 @@ def run_demo(postings: int = 2000, data_dir: Path = Path("data"), headless: bool
         sink = KafkaSink(bootstrap, settings.raw_topic)
         for item in items:
             sink.send(item)
-        for raw in BAD_MESSAGES[:bad_messages]:
+        bad = BAD_MESSAGES[:bad_messages]
+        for raw in bad:
             sink.send_bytes(None, raw)
-        produced = sink.close()
-        _say(f"produced {produced} message(s) to {settings.raw_topic}: {len(items)} postings"
-             f" ({unique} unique) and {min(bad_messages, len(BAD_MESSAGES))} bad message(s)")
+        produced = sink.close() - len(bad)  # close() raises unless every message was delivered
+        _say(f"produced {produced} postings ({unique} unique) and {len(bad)} bad message(s) to {settings.raw_topic}")
 
-        config = WorkerConfig(app_id="skillpulse-worker", pipeline_version=settings.pipeline_version,
+        config = WorkerConfig(app_id=os.environ.get("SKILLPULSE_WORKER_GROUP", "skillpulse-worker"), pipeline_version=settings.pipeline_version,
                               until_caught_up=True, batch_size=settings.sink_batch_size,
                               max_wait_s=settings.sink_max_wait_s, log_level="warning",
                               datadir=settings.data_dir / "faust")
@@ -144,21 +135,23 @@ def run_demo(postings: int = 2000, data_dir: Path = Path("data"), headless: bool
 
         if run_batch:
             try:
-                _say(f"weekly batch: {_run_batch()}")
+                _say("weekly batch: relabel, retrain, cluster…")
+                _say(f"weekly batch: {_run_batch(client, settings)}")
             except Exception as exc:  # the demo goes on: the streaming picture is complete without it
                 _say(f"weekly batch failed: {exc}")
 
         db = settings.clickhouse_database
-        stored = client.query(f"SELECT count() FROM {db}.postings").result_rows[0][0]
-        weeks = client.query(f"SELECT count() FROM {db}.weekly_job_volume").result_rows[0][0]
+        stored, duplicates, weeks = client.query(
+            f"SELECT (SELECT count() FROM {db}.postings), (SELECT sum(duplicates) FROM {db}.duplicates_by_source),"
+            f" (SELECT count() FROM {db}.weekly_job_volume)").result_rows[0]
         summary = {
-            "produced": produced, "unique": unique, "duplicates": stats.duplicates, "stored": int(stored),
+            "produced": produced, "unique": unique, "duplicates": int(duplicates or 0), "stored": int(stored),
             "dead_letters": stats.dead_letters, "weeks": int(weeks), "seconds": round(time.monotonic() - started, 1),
         }
         if not headless:
             _say(f"summary: {json.dumps(summary)}")
             try:
-                _serve_dashboard(host, port)
+                _serve_dashboard(client, settings, host, port)
             except KeyboardInterrupt:
                 pass
         return summary

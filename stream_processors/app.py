@@ -26,6 +26,7 @@ class WorkerConfig:
     max_wait_s: float = 0.5
     dedupe_ttl_days: float = 30.0
     log_level: str = "info"
+    session_timeout_s: float = 10.0
     datadir: Path = field(default_factory=lambda: Path("data") / "faust")
 
 
@@ -47,6 +48,9 @@ def create_app(config: WorkerConfig, bootstrap: str, partitions: int, loop: asyn
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=0.5,
+        # A killed worker's partitions move to the others after this long (Faust's default is 60 s).
+        broker_session_timeout=config.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, config.session_timeout_s / 3),
         stream_recovery_delay=0.0,
         stream_wait_empty=False,  # a batch withheld during an outage must not block shutdown
         stream_buffer_maxsize=max(4096, 2 * config.batch_size),

@@ -88,7 +88,7 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
     import faust
 
     from skillpulse.domain.enrich import default_enricher
-    from skillpulse.kafka.admin import ensure_topics, resolve_bootstrap
+    from skillpulse.kafka.admin import TopicSpec, ensure_topics, resolve_bootstrap
 
     bootstrap = bootstrap or resolve_bootstrap(settings)
     try:
@@ -102,6 +102,8 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
         raise WorkerError(f"the dedupe changelog {changelog} has {changelog_partitions} partitions but {settings.raw_topic}"
                           f" has {partitions}; they must match. Use another --group (a fresh dedupe table), or delete"
                           f" {changelog} to start its dedupe memory afresh")
+    # Created here, co-partitioned with postings.raw and compacted, so Faust finds it ready.
+    ensure_topics(bootstrap, settings, extra=[TopicSpec(changelog, partitions, {"cleanup.policy": "compact"})])
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
