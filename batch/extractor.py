@@ -148,3 +148,26 @@ def load_promoted_model(client, settings, taxonomy: Taxonomy | None = None, *,
         taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
     return load_model(model_path(record, settings), taxonomy, version=record.version,
                       encoder=default_encoder(settings), map_threshold=map_threshold)
+
+
+def apply_extractor_setting(enricher, settings, client=None):
+    """``enricher`` as ``SKILLPULSE_EXTRACTOR`` asks: unchanged for ``taxonomy``; for ``hybrid``, with the
+    promoted model attached (loaded once, here). Falls back to the taxonomy, with a warning, while no
+    model is promoted. Raises ``ValueError`` for an unknown setting.
+    """
+    import dataclasses
+
+    mode = (settings.extractor or "taxonomy").lower()
+    if mode == "taxonomy":
+        return enricher
+    if mode != "hybrid":
+        raise ValueError(f"SKILLPULSE_EXTRACTOR={settings.extractor!r}: use taxonomy or hybrid")
+    if client is None:
+        from skillpulse import storage
+
+        client = storage.connect(settings)
+    model = load_promoted_model(client, settings, enricher.taxonomy)
+    if model is None:
+        return enricher
+    log.info("hybrid extractor: taxonomy + model %s", model.version)
+    return dataclasses.replace(enricher, model=model)

@@ -39,6 +39,15 @@ def offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # our own progress bars only
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no load report for the new head
+    import sys
+
+    if "transformers" in sys.modules:  # imported before us: apply the same settings
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
 
 
 def set_threads(threads: int | None = None) -> int:

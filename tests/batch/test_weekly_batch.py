@@ -132,3 +132,22 @@ def test_promoted_model_is_a_batched_skill_model(runs):
     taxonomy = default_taxonomy()
     assert all(skill in taxonomy.skills for skills in out for skill in skills)
     assert out[2] == set()
+
+
+def test_hybrid_setting_attaches_the_promoted_model_to_the_enricher(runs):
+    from batch.extractor import apply_extractor_setting
+    from schemas.postings import RawPosting
+    from skillpulse.domain.enrich import default_enricher
+
+    settings, client, _, _, _ = runs
+    plain = default_enricher("v2")
+    assert apply_extractor_setting(plain, settings.model_copy(update={"extractor": "taxonomy"}), client) is plain
+    hybrid = apply_extractor_setting(plain, settings.model_copy(update={"extractor": "hybrid"}), client)
+    assert hybrid.model is not None and hybrid.model.version == RUN
+    raw = RawPosting(title="ML Engineer", description="You know PyTorch, SQL and Kubernetes.",
+                     posted_date="2024-03-04", source="test")
+    enriched = hybrid.enrich_many([raw])[0]
+    # the model adds to the taxonomy's skills, never removes them
+    assert set(plain.enrich(raw).extracted_skills) <= set(enriched.extracted_skills)
+    with pytest.raises(ValueError):
+        apply_extractor_setting(plain, settings.model_copy(update={"extractor": "magic"}), client)
