@@ -73,7 +73,7 @@ def register(app: Dash, data: DashboardData) -> None:
         Output("f-dates", "start_date"), Output("f-dates", "end_date"), Output("f-source", "value"),
         Output("f-seniority", "value"), Output("f-category", "value"), Output("f-min-ai", "value"),
         Output("f-measure", "value"), Output("f-map", "value"), Output("postings-table", "page_current"),
-        Output("csv-link", "href"),
+        Output("csv-link", "href"), Output("f-source", "options"),
         Input("url", "search"), *(Input(*w.split(".")) for w in FILTER_WIDGETS),
     )
     def sync(search, start, end, sources, levels, categories, min_ai, measure, map_mode):
@@ -87,11 +87,23 @@ def register(app: Dash, data: DashboardData) -> None:
             widgets = ((f.start.isoformat() if f.start else None, f.end.isoformat() if f.end else None,
                         list(f.sources), list(f.levels), list(f.categories), f.min_ai, f.measure, f.map_mode)
                        if from_url else (no_update,) * 8)
-            new_search = query if (search or "") != query else no_update
+            # From the URL: keep it as given (a rewrite would re-run this and drop the notes).
+            new_search = query if not from_url and (search or "") != query else no_update
             return (new_search, to_store(f), _notes(list(f.notes)), *widgets,
-                    0 if not from_url else no_update, "/download/postings.csv" + query)
+                    0 if not from_url else no_update, "/download/postings.csv" + query, _source_options(f))
         except Exception as exc:  # noqa: BLE001
-            return (no_update, to_store(Filters()), _notes([_message(exc)], "error"), *(no_update,) * 8, 0, no_update)
+            return (no_update, to_store(Filters()), _notes([_message(exc)], "error"), *(no_update,) * 8, 0, no_update,
+                    no_update)
+
+    def _source_options(f: Filters) -> list[dict[str, str]]:
+        """Known sources plus any the link names (a dropdown drops values missing from its options)."""
+        try:
+            known = list(data.overview().get("sources", []))
+        except DataError:
+            known = []
+        options = [{"label": s, "value": s} for s in known]
+        options += [{"label": f"{s} (no postings)", "value": s} for s in f.sources if s not in known]
+        return options
 
     # --- KPIs and the freshness line -------------------------------------------------------------
     def kpi_error(message: str):

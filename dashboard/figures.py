@@ -48,10 +48,10 @@ def _layout(fig: go.Figure, title: str | None = None, x: str | None = None, y: s
             height: int = 340, legend: bool = True) -> go.Figure:
     fig.update_layout(
         template="plotly_white", height=height, font={"family": FONT, "color": INK, "size": 13},
-        margin={"l": 64, "r": 24, "t": 48 if title else 16, "b": 56},
+        margin={"l": 64, "r": 24, "t": 48 if title else (36 if legend else 12), "b": 48},
         title={"text": title, "x": 0.01, "font": {"size": 15}} if title else None,
         hovermode="x unified" if x == "Week" else "closest",
-        legend={"orientation": "h", "y": -0.22, "x": 0, "font": {"size": 12}} if legend else None,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": 12}} if legend else None,
         showlegend=legend, paper_bgcolor="white", plot_bgcolor="white",
     )
     fig.update_xaxes(title_text=x, gridcolor=GRID, linecolor=GRID, title_font={"color": MUTED})
@@ -132,8 +132,10 @@ def movers(rising: list[Mover], falling: list[Mover], last_week: str, prev_week:
         hovertemplate=("<b>%{y}</b><br>%{x:+.2f} pp<br>" + prev_week + ": %{customdata[0]} (%{customdata[2]:,})"
                        "<br>" + last_week + ": %{customdata[1]} (%{customdata[3]:,})<extra></extra>")))
     fig.add_vline(x=0, line_color=MUTED, line_width=1)
-    return _layout(fig, None, f"Change in share of postings, {prev_week} → {last_week} (percentage points)", None,
-                   height=380, legend=False)
+    fig = _layout(fig, None, "Change in share of postings (percentage points)", None, height=380, legend=False)
+    fig.update_layout(title={"text": f"Week of {prev_week} → week of {last_week}", "x": 0.01,
+                             "font": {"size": 12, "color": MUTED}}, margin={"t": 32})
+    return fig
 
 
 def seniority(weekly: pd.DataFrame, measure: str) -> go.Figure:

@@ -9,8 +9,7 @@ from dashboard.figures import CATEGORY_LABELS, LEVEL_LABELS, empty
 from dashboard.filters import AI_RELEVANT, LEVELS
 from skillpulse.domain.taxonomy import CATEGORIES
 
-GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"],
-                "toImageButtonOptions": {"format": "png", "scale": 2}}
+GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False}
 
 TABLE_COLUMNS = [
     {"name": "Posted", "id": "posted_date"},

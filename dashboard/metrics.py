@@ -65,25 +65,26 @@ def characteristic_skills(skills: pd.DataFrame, level_totals: dict[str, int], to
     """TF-IDF over seniority levels as documents: ``{level: [(skill, score, share), …]}``.
 
     - tf(s, l) = share of level l's postings that ask for skill s;
-    - idf(s) = ln(L / sum over levels of tf(s, l)): a "soft" document frequency, because with enough
-      postings every skill appears at every level once, and a 0/1 document frequency would make
-      the idf of every skill ln(1) = 0. A skill asked for by the same share of postings at every
-      level gets ln(1 / share); one concentrated in a single level gets a much larger idf.
-    - score = tf * idf; levels with fewer than ``min_level_postings`` postings are left out
-      (too few to characterise) and skill/level pairs under ``min_postings`` postings are noise.
+    - idf(s, l) = ln(tf(s, l) / mean over levels of tf(s, l)): how much more often level l asks for
+      the skill than the levels do on average. A 0/1 document frequency is useless here (with
+      enough postings every skill appears at every level, so every idf would be ln(1) = 0); this
+      graded form gives 0 to a skill asked for at the same rate everywhere ("python" in half of
+      all postings), however frequent, and keeps only skills a level asks for more than average.
+    - score = tf * idf; levels with fewer than ``min_level_postings`` postings are left out (too
+      few to characterise), and skill/level pairs under ``min_postings`` postings are noise.
     """
     levels = [lv for lv in LEVELS if level_totals.get(lv, 0) >= min_level_postings and lv in skills.columns]
     if skills.empty or len(levels) < 2:
         return {}
     tf = {lv: skills[lv].astype(float) / level_totals[lv] for lv in levels}
-    soft_df = sum(tf.values())
+    mean_tf = sum(tf.values()) / len(levels)
     out: dict[str, list[tuple[str, float, float]]] = {}
     for lv in levels:
         scored = []
-        for skill, count, t, df in zip(skills["skill"], skills[lv], tf[lv], soft_df, strict=True):
-            if count < min_postings or df <= 0:
+        for skill, count, t, mean in zip(skills["skill"], skills[lv], tf[lv], mean_tf, strict=True):
+            if count < min_postings or t <= mean:
                 continue
-            scored.append((str(skill), t * math.log(len(levels) / df), float(t)))
+            scored.append((str(skill), t * math.log(t / mean), float(t)))
         scored.sort(key=lambda item: (-item[1], item[0]))
         out[lv] = scored[:top]
     return out

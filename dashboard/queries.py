@@ -170,8 +170,10 @@ class DashboardData:
     def _sql(self, template: str) -> str:
         return template.replace("{db}", self.db)
 
-    def query(self, template: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """Run constant SQL with bound parameters; returns a DataFrame (column names kept)."""
+    def query(self, template: str, params: dict[str, Any] | None = None,
+              columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """Run constant SQL with bound parameters; returns a DataFrame (an empty result still has
+        ``columns``: an engine may send no header for zero rows)."""
         sql = self._sql(template)
         if self.query_log is not None:
             self.query_log.append((sql, dict(params or {})))
@@ -187,7 +189,11 @@ class DashboardData:
             log.exception("query failed: %s", sql)
             raise DataError(f"ClickHouse refused a query ({type(exc).__name__}); check that CLICKHOUSE_URL "
                             "points at a migrated SkillPulse database.") from exc
-        return pd.DataFrame(result.result_rows, columns=list(result.column_names))
+        names = list(result.column_names) or list(columns or ())
+        frame = pd.DataFrame(result.result_rows, columns=names or None)
+        if frame.empty and columns:
+            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        return frame
 
     def token(self) -> str:
         """Freshness token: changes when any part of the tables the page reads changes."""
@@ -242,7 +248,8 @@ class DashboardData:
     def taxonomy(self) -> pd.DataFrame:
         """skill, category, tier of the taxonomy in use."""
         return self.cached("taxonomy", (), lambda: self.query(
-            "SELECT skill, any(category) AS category, any(tier) AS tier FROM {db}.skill_taxonomy GROUP BY skill"))
+            "SELECT skill, any(category) AS category, any(tier) AS tier FROM {db}.skill_taxonomy GROUP BY skill",
+            None, ("skill", "category", "tier")))
 
     # --- aggregates -------------------------------------------------------------------------
     def weekly(self, f: Filters) -> pd.DataFrame:
@@ -254,7 +261,8 @@ class DashboardData:
                 "SELECT week_start, toString(seniority_level) AS seniority_level, count() AS postings,"
                 " countIf(ai_relevance_score >= {relevant:Float32}) AS ai_relevant, max(posted_date) AS last_date"
                 " FROM {db}.postings_all FINAL WHERE " + where +
-                " GROUP BY week_start, seniority_level ORDER BY week_start, seniority_level", params)
+                " GROUP BY week_start, seniority_level ORDER BY week_start, seniority_level", params,
+                ("week_start", "seniority_level", "postings", "ai_relevant", "last_date"))
         return self.cached("weekly", f.key(), compute)
 
     def weeks(self, f: Filters) -> pd.DataFrame:
@@ -272,7 +280,8 @@ class DashboardData:
             return self.query(
                 "SELECT week_start, toString(category) AS category, count() AS postings"
                 " FROM {db}.postings_all FINAL ARRAY JOIN skill_categories AS category WHERE " + where +
-                " GROUP BY week_start, category ORDER BY week_start, category", params)
+                " GROUP BY week_start, category ORDER BY week_start, category", params,
+                ("week_start", "category", "postings"))
         return self.cached("categories", f.key(), compute)
 
     def tiers(self, f: Filters) -> pd.DataFrame:
@@ -282,7 +291,7 @@ class DashboardData:
             return self.query(
                 "SELECT week_start, toString(tier) AS tier, count() AS postings"
                 " FROM {db}.postings_all FINAL ARRAY JOIN ai_tiers AS tier WHERE " + where +
-                " GROUP BY week_start, tier ORDER BY week_start, tier", params)
+                " GROUP BY week_start, tier ORDER BY week_start, tier", params, ("week_start", "tier", "postings"))
         return self.cached("tiers", f.key(), compute)
 
     def skills(self, f: Filters) -> pd.DataFrame:
@@ -305,7 +314,8 @@ class DashboardData:
                 "SELECT toString(skill) AS skill, count() AS total, " + per_level + ","
                 " countIf(week_start = {last:Date}) AS last_week, countIf(week_start = {prev:Date}) AS prev_week"
                 " FROM {db}.postings_all FINAL ARRAY JOIN extracted_skills AS skill WHERE " + where +
-                " GROUP BY skill ORDER BY total DESC, skill", params)
+                " GROUP BY skill ORDER BY total DESC, skill", params,
+                ("skill", "total", *LEVELS, "last_week", "prev_week"))
         frame = self.cached("skills", (*f.key(), last, prev), compute)
         if f.categories and not frame.empty:
             tax = self.taxonomy()
@@ -338,7 +348,7 @@ class DashboardData:
                 " toString(seniority_level) AS seniority_level, round(ai_relevance_score, 2) AS ai_relevance_score,"
                 " arrayStringConcat(extracted_skills, ', ') AS skills"
                 " FROM {db}.postings_all FINAL WHERE " + where +
-                " ORDER BY " + order + " LIMIT {limit:UInt32} OFFSET {offset:UInt64}", params)
+                " ORDER BY " + order + " LIMIT {limit:UInt32} OFFSET {offset:UInt64}", params, TABLE_COLUMNS)
             frame["posted_date"] = frame["posted_date"].astype(str)
             return Page(frame.to_dict("records"), total)
         return self.cached("page", (*f.key(), page, size, order), compute)
@@ -374,7 +384,8 @@ class DashboardData:
         def compute():
             runs = self.query(
                 "SELECT run_id, max(week_start) AS week_start, max(created_at) AS created"
-                " FROM {db}.skill_clusters GROUP BY run_id ORDER BY created DESC LIMIT 1")
+                " FROM {db}.skill_clusters GROUP BY run_id ORDER BY created DESC LIMIT 1", None,
+                ("run_id", "week_start", "created"))
             if runs.empty:
                 return {}, pd.DataFrame()
             run = runs.iloc[0].to_dict()
@@ -390,7 +401,7 @@ class DashboardData:
         def compute():
             runs = self.query(
                 "SELECT run_id, max(updated_at) AS updated FROM {db}.skill_candidates"
-                " GROUP BY run_id ORDER BY updated DESC LIMIT 1")
+                " GROUP BY run_id ORDER BY updated DESC LIMIT 1", None, ("run_id", "updated"))
             if runs.empty:
                 return {}, pd.DataFrame()
             run = runs.iloc[0].to_dict()
