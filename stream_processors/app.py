@@ -7,6 +7,7 @@ the memory table store (rebuilt from the changelog topic at start), no web serve
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class WorkerConfig:
     dedupe_ttl_days: float = 30.0
     log_level: str = "info"
     session_timeout_s: float = 10.0
+    stop_when: Callable[[], bool] | None = None  # with until_caught_up: also wait for this (e.g. a producer done)
     datadir: Path = field(default_factory=lambda: Path("data") / "faust")
 
 
@@ -48,6 +50,7 @@ def create_app(config: WorkerConfig, bootstrap: str, partitions: int, loop: asyn
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=0.5,
+        producer_linger=0.01,  # changelog and DLQ writes go out in batches, not one request each
         # A killed worker's partitions move to the others after this long (Faust's default is 60 s).
         broker_session_timeout=config.session_timeout_s,
         broker_heartbeat_interval=min(3.0, config.session_timeout_s / 3),

@@ -145,7 +145,7 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
             await asyncio.sleep(1.0)
             while True:
                 lag = await loop.run_in_executor(None, probe.lag)
-                if lag == 0:
+                if lag == 0 and (config.stop_when is None or config.stop_when()):
                     log.info("caught up: every message is stored and committed; stopping")
                     state["caught_up"] = True
                     stop_soon()

@@ -1,0 +1,221 @@
+"""End-to-end pipeline speed: Kafka -> worker -> ClickHouse, against a plain consumer loop.
+
+    .venv/bin/python bench/pipeline.py [--count 50000] [--runs 3] [--rate 1000] [--seconds 15]
+
+Runs on a real local Apache Kafka (started here on free ports unless ``KAFKA_BOOTSTRAP`` is set)
+and embedded chDB in a temporary folder (this process owns it; the worker runs in-process).
+
+* **throughput**: a producer thread sends ``--count`` synthetic postings while the consumer runs;
+  the clock stops when every message is stored and its offset committed (i.e. queryable). Median of
+  ``--runs`` runs, each under a fresh consumer group and pipeline version.
+* **latency**: a producer thread sends at a steady ``--rate`` per second for ``--seconds``, stamping
+  each posting's ``scraped_at`` with its send time; latency is ``ingested_at - scraped_at`` of the
+  stored rows (ingested_at is set by ClickHouse at insert, when the row becomes queryable): p50/p99.
+
+Each is measured for the SkillPulse worker (Faust, dedupe table with changelog, DLQ checks, batched
+inserts, offsets committed after storing) and for a **baseline**: a plain confluent-kafka consumer
+loop doing the same validation, in-memory dedupe, enrichment and batched inserts, committing after
+each insert. Goals: >= 5,000 postings/s end to end; p99 < 2 s at 1,000/s.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+class Producer(threading.Thread):
+    """Sends postings (optionally at a steady rate, stamping scraped_at) and says when it is done."""
+
+    def __init__(self, bootstrap: str, topic: str, postings: list[dict], rate: float | None = None):
+        super().__init__(daemon=True)
+        self.bootstrap, self.topic, self.postings, self.rate = bootstrap, topic, postings, rate
+        self.finished = threading.Event()
+        self.sent = 0
+
+    def run(self) -> None:
+        from producers.kafka_sink import KafkaSink
+
+        sink = KafkaSink(self.bootstrap, self.topic, {"linger.ms": 5})
+        start = time.monotonic()
+        for i, posting in enumerate(self.postings):
+            if self.rate:
+                delay = start + i / self.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                posting = {**posting, "scraped_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")}
+            sink.send(posting)
+        self.sent = sink.close()
+        self.finished.set()
+
+
+def run_faust(settings, bootstrap: str, group: str, version: str, producer: Producer) -> float:
+    """The SkillPulse worker in-process until the producer is done and everything is committed."""
+    from stream_processors.app import WorkerConfig
+    from stream_processors.runner import run_worker
+
+    config = WorkerConfig(app_id=group, pipeline_version=version, activate=False, until_caught_up=True,
+                          batch_size=settings.sink_batch_size, max_wait_s=settings.sink_max_wait_s,
+                          log_level="warning", datadir=settings.data_dir / "faust",
+                          stop_when=producer.finished.is_set)
+    start = time.monotonic()
+    producer.start()
+    run_worker(settings.model_copy(update={"pipeline_version": version}), config, bootstrap=bootstrap)
+    return time.monotonic() - start
+
+
+def run_baseline(settings, bootstrap: str, group: str, version: str, producer: Producer, client) -> float:
+    """A plain confluent-kafka loop: poll a batch, validate, dedupe, enrich, insert, commit."""
+    from confluent_kafka import Consumer
+
+    from skillpulse.domain.enrich import default_enricher
+    from skillpulse.domain.keys import posting_key
+    from skillpulse.storage import insert_postings, insert_sightings, posting_row
+    from stream_processors.validate import Rejected, decode_posting
+
+    enricher = default_enricher(version)
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False, "fetch.message.max.bytes": 12 * 1024 * 1024})
+    consumer.subscribe([settings.raw_topic])
+    seen: dict[str, tuple[int, int]] = {}
+    target = len(producer.postings)
+    consumed = 0
+    start = time.monotonic()
+    producer.start()
+    while consumed < target:
+        messages = consumer.consume(num_messages=settings.sink_batch_size, timeout=settings.sink_max_wait_s)
+        firsts, sightings = [], []
+        for msg in messages:
+            if msg.error():
+                continue
+            consumed += 1
+            try:
+                raw = decode_posting(msg.value())
+            except Rejected:
+                continue
+            key = posting_key(raw.title, raw.company, raw.location)
+            sightings.append([version, key, raw.source, raw.posted_date, msg.partition(), msg.offset()])
+            if seen.setdefault(key, (msg.partition(), msg.offset())) == (msg.partition(), msg.offset()):
+                firsts.append((msg, raw))
+        enriched = enricher.enrich_many([raw for _, raw in firsts])
+        insert_postings(client, [posting_row(p, m.partition(), m.offset()) for (m, _), p in zip(firsts, enriched)])
+        insert_sightings(client, sightings)
+        if messages:
+            consumer.commit(asynchronous=False)
+    consumer.close()
+    return time.monotonic() - start
+
+
+def stored_rows(client, db: str, version: str) -> int:
+    return client.query(f"SELECT uniqExact(posting_key) FROM {db}.postings_all WHERE pipeline_version = %(v)s",
+                        parameters={"v": version}).result_rows[0][0]
+
+
+def latency_ms(client, db: str, version: str) -> tuple[float, float]:
+    row = client.query(
+        f"SELECT quantilesExact(0.5, 0.99)(dateDiff('millisecond', scraped_at, ingested_at))"
+        f" FROM {db}.postings_all WHERE pipeline_version = %(v)s", parameters={"v": version}).result_rows[0][0]
+    return float(row[0]), float(row[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=50_000, help="postings per throughput run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per consumer (median reported)")
+    parser.add_argument("--rate", type=float, default=1000.0, help="postings/s in the latency run")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of the latency run")
+    parser.add_argument("--partitions", type=int, default=6)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    workdir = Path(tempfile.mkdtemp(prefix="skillpulse-bench-"))
+    os.environ["SKILLPULSE_DATA_DIR"] = str(workdir)
+    os.environ["TOPIC_PARTITIONS"] = str(args.partitions)
+    os.environ.setdefault("RAW_TOPIC", f"bench.raw.{int(time.time())}")
+    os.environ.setdefault("DLQ_TOPIC", f"bench.dlq.{int(time.time())}")
+    from producers.synthetic import generate_postings
+    from skillpulse.domain.keys import posting_key
+    from skillpulse.kafka.admin import ensure_topics
+    from skillpulse.settings import get_settings
+    from skillpulse.storage import connect, migrate
+
+    broker = None
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP")
+    if not bootstrap:
+        from skillpulse.kafka.local import LocalKafka, free_port
+
+        broker = LocalKafka(workdir / "kafka", port=free_port(), controller_port=free_port(), heap="1g")
+        bootstrap = broker.start(timeout=120)
+    settings = get_settings()
+    client = connect(settings)
+    migrate(client, settings.clickhouse_database)
+    db = settings.clickhouse_database
+    print(f"Kafka {bootstrap}, chDB {settings.resolved_clickhouse_url}, batch {settings.sink_batch_size},"
+          f" max wait {settings.sink_max_wait_s}s, {args.partitions} partitions", flush=True)
+
+    results: dict[str, dict[str, list[float]]] = {"worker (Faust)": {}, "baseline (confluent loop)": {}}
+    try:
+        # --- throughput: one topic per run, so each run reads exactly its own postings ---------------
+        postings = generate_postings(args.count, seed=7)
+        unique = len({posting_key(p["title"], p.get("company"), p.get("location")) for p in postings})
+        for run in range(args.runs):
+            for name in results:
+                topic = f"{settings.raw_topic}.t{run}.{'w' if 'Faust' in name else 'b'}"
+                run_settings = settings.model_copy(update={"raw_topic": topic})
+                ensure_topics(bootstrap, run_settings)
+                version = f"bench-{'w' if 'Faust' in name else 'b'}-t{run}"
+                producer = Producer(bootstrap, topic, postings)
+                if "Faust" in name:
+                    seconds = run_faust(run_settings, bootstrap, f"bench-w-t{run}", version, producer)
+                else:
+                    seconds = run_baseline(run_settings, bootstrap, f"bench-b-t{run}", version, producer, client)
+                stored = stored_rows(client, db, version)
+                assert stored == unique, f"{name}: stored {stored} of {unique} unique postings"
+                results[name].setdefault("postings/s", []).append(args.count / seconds)
+                print(f"  {name:28s} run {run + 1}: {args.count} postings in {seconds:5.1f}s"
+                      f" = {args.count / seconds:7.0f}/s ({stored} unique stored)", flush=True)
+
+        # --- latency at a steady rate --------------------------------------------------------------
+        steady = generate_postings(int(args.rate * args.seconds), seed=8)
+        for name in results:
+            topic = f"{settings.raw_topic}.lat.{'w' if 'Faust' in name else 'b'}"
+            run_settings = settings.model_copy(update={"raw_topic": topic})
+            ensure_topics(bootstrap, run_settings)
+            version = f"bench-{'w' if 'Faust' in name else 'b'}-lat"
+            producer = Producer(bootstrap, topic, steady, rate=args.rate)
+            if "Faust" in name:
+                run_faust(run_settings, bootstrap, "bench-w-lat", version, producer)
+            else:
+                run_baseline(run_settings, bootstrap, "bench-b-lat", version, producer, client)
+            p50, p99 = latency_ms(client, db, version)
+            results[name]["p50 ms"], results[name]["p99 ms"] = [p50], [p99]
+            print(f"  {name:28s} latency at {args.rate:.0f}/s: p50 {p50:.0f} ms, p99 {p99:.0f} ms", flush=True)
+    finally:
+        if broker is not None:
+            broker.stop()
+
+    worker, baseline = results["worker (Faust)"], results["baseline (confluent loop)"]
+    median = {name: {k: statistics.median(v) for k, v in r.items()} for name, r in results.items()}
+    print()
+    print(f"{'consumer':28s} {'postings/s (median)':>20s} {'p50 ms @' + str(int(args.rate)) + '/s':>14s} {'p99 ms':>8s}")
+    for name, m in median.items():
+        print(f"{name:28s} {m['postings/s']:20.0f} {m['p50 ms']:14.0f} {m['p99 ms']:8.0f}")
+    ratio = median["worker (Faust)"]["postings/s"] / median["baseline (confluent loop)"]["postings/s"]
+    print(f"worker / baseline throughput: {ratio:.2f}x;"
+          f" goal >= 5000/s: {'met' if median['worker (Faust)']['postings/s'] >= 5000 else 'NOT met'};"
+          f" p99 < 2000 ms: {'met' if median['worker (Faust)']['p99 ms'] < 2000 else 'NOT met'}")
+    print(f"runs: {args.runs} x {args.count} postings ({unique} unique); raw runs: "
+          f"worker {[round(x) for x in worker['postings/s']]}, baseline {[round(x) for x in baseline['postings/s']]}")
+
+
+if __name__ == "__main__":
+    main()
