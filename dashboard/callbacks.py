@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -26,17 +27,31 @@ def _message(exc: Exception) -> str:
     return f"This view could not be drawn ({type(exc).__name__}). The server log has the details."
 
 
-def guarded(on_error: Callable[[str], Any]):
-    """Wrap a callback so that any failure renders ``on_error(message)`` instead of a traceback."""
+def guarded(on_error: Callable[[str], Any], data: DashboardData | None = None):
+    """Wrap a callback so that any failure renders ``on_error(message)`` instead of a traceback.
+
+    With ``data``, a successful answer is cached per (callback, arguments, data freshness): building
+    Plotly figures costs tens of milliseconds even when the query result is cached.
+    """
     def wrap(fn):
         @functools.wraps(fn)
         def inner(*args):
             try:
-                return fn(*args)
+                if data is None:
+                    return fn(*args)
+                key = json.dumps(args, sort_keys=True, default=str)
+                return data.cached("render:" + fn.__name__, (key,), lambda: _plain(fn(*args)))
             except Exception as exc:  # noqa: BLE001 - every failure becomes a message on the page
                 return on_error(_message(exc))
         return inner
     return wrap
+
+
+def _plain(result: Any) -> Any:
+    """Figures as plain dicts (serialised once, then reused from the cache)."""
+    if isinstance(result, tuple):
+        return tuple(_plain(r) for r in result)
+    return result.to_plotly_json() if hasattr(result, "to_plotly_json") and hasattr(result, "layout") else result
 
 
 def to_store(f: Filters) -> dict[str, Any]:
@@ -111,7 +126,7 @@ def register(app: Dash, data: DashboardData) -> None:
                 ("Change vs previous week", "AI-relevant roles", "Most demanded skill")], ""
 
     @app.callback(Output("kpis", "children"), Output("freshness", "children"), Input("filters", "data"))
-    @guarded(kpi_error)
+    @guarded(kpi_error, data)
     def kpis(store):
         f = from_store(store)
         info = data.overview()
@@ -148,13 +163,13 @@ def register(app: Dash, data: DashboardData) -> None:
 
     # --- weekly volume --------------------------------------------------------------------------
     @app.callback(Output("g-volume", "figure"), Input("filters", "data"))
-    @guarded(figures.empty)
+    @guarded(figures.empty, data)
     def volume(store):
         return figures.volume(data.weeks(from_store(store)))
 
     # --- top skills and movers ------------------------------------------------------------------
     @app.callback(Output("g-top-skills", "figure"), Output("g-movers", "figure"), Input("filters", "data"))
-    @guarded(lambda m: (figures.empty(m, 380), figures.empty(m, 380)))
+    @guarded(lambda m: (figures.empty(m, 380), figures.empty(m, 380)), data)
     def skills(store):
         f = from_store(store)
         weeks = data.weeks(f)
@@ -168,7 +183,7 @@ def register(app: Dash, data: DashboardData) -> None:
 
     # --- seniority ------------------------------------------------------------------------------
     @app.callback(Output("g-seniority", "figure"), Output("g-seniority-mix", "figure"), Input("filters", "data"))
-    @guarded(lambda m: (figures.empty(m), figures.empty(m)))
+    @guarded(lambda m: (figures.empty(m), figures.empty(m)), data)
     def seniority(store):
         f = from_store(store)
         weekly = data.weekly(f)
@@ -176,20 +191,20 @@ def register(app: Dash, data: DashboardData) -> None:
 
     # --- categories and AI tiers ----------------------------------------------------------------
     @app.callback(Output("g-categories", "figure"), Input("filters", "data"))
-    @guarded(figures.empty)
+    @guarded(figures.empty, data)
     def categories(store):
         f = from_store(store)
         return figures.categories(data.categories(f), data.weeks(f), f.measure, f.categories)
 
     @app.callback(Output("g-tiers", "figure"), Input("filters", "data"))
-    @guarded(figures.empty)
+    @guarded(figures.empty, data)
     def tiers(store):
         f = from_store(store)
         return figures.tiers(data.tiers(f), data.weeks(f), f.measure)
 
     # --- characteristic skills (TF-IDF) ---------------------------------------------------------
     @app.callback(Output("characteristic", "children"), Input("filters", "data"))
-    @guarded(lambda m: html.P(m, className="empty"))
+    @guarded(lambda m: html.P(m, className="empty"), data)
     def characteristic(store):
         f = from_store(store)
         weekly = data.weekly(f)
@@ -218,7 +233,7 @@ def register(app: Dash, data: DashboardData) -> None:
 
     # --- skill map and candidates ---------------------------------------------------------------
     @app.callback(Output("g-clusters", "figure"), Output("cluster-note", "children"), Input("filters", "data"))
-    @guarded(lambda m: (figures.empty(m, 480), ""))
+    @guarded(lambda m: (figures.empty(m, 480), ""), data)
     def clusters(store):
         f = from_store(store)
         run, points = data.clusters()
@@ -236,7 +251,7 @@ def register(app: Dash, data: DashboardData) -> None:
         return figures.cluster_map(points, f.map_mode, run), note
 
     @app.callback(Output("candidates", "children"), Input("filters", "data"))
-    @guarded(lambda m: html.P(m, className="empty"))
+    @guarded(lambda m: html.P(m, className="empty"), data)
     def candidates(_store):
         run, frame = data.candidates()
         if frame.empty:
@@ -255,7 +270,7 @@ def register(app: Dash, data: DashboardData) -> None:
                   Input("filters", "data"), Input("postings-table", "page_current"),
                   Input("postings-table", "page_size"), Input("postings-table", "sort_by"),
                   State("postings-table", "page_count"))
-    @guarded(lambda m: ([], 1, m, []))
+    @guarded(lambda m: ([], 1, m, []), data)
     def table(store, page, size, sort_by, _count):
         f = from_store(store)
         size = int(size or 20)
