@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast bench lint clean help
+.PHONY: setup demo test test-fast bench browser lint clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,7 +22,13 @@ setup: $(STAMP)  ## Create .venv and install SkillPulse with its dev tools
 demo: setup  ## Run the whole pipeline on the embedded defaults and open the dashboard
 	$(BIN)/skillpulse demo
 
-test: setup  ## Run every test (unit, real Kafka, chDB, headless Chromium)
+browser:  ## Install Debian's chromium + chromium-driver when missing (for the dashboard's browser test)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium chromium-driver; \
+	fi
+
+test: setup browser  ## Run every test (unit, real Kafka, chDB, headless Chromium)
 	$(BIN)/pytest
 
 test-fast: setup  ## Only the pure-function tests (no Kafka, no browser, no torch)
@@ -31,6 +37,7 @@ test-fast: setup  ## Only the pure-function tests (no Kafka, no browser, no torc
 bench: setup  ## Print the benchmark tables
 	$(BIN)/python bench/enrich.py
 	$(BIN)/python bench/produce_files.py
+	$(BIN)/python bench/dashboard.py
 
 clean:  ## Remove local state (data/, plots/); keeps .venv
 	rm -rf data plots reports
