@@ -200,7 +200,7 @@ def main() -> None:
                   f"({args.rows / seconds:,.0f} rows/s, {parts} active parts)")
 
     data = DashboardData(ClientPool(client, Settings()), "skillpulse")
-    app = create_app(client, Settings(), data=data)
+    app = create_app(client, Settings(), data=data, warm=False)
     web = app.server.test_client()
     states = {"no filters": Filters(), "source+min AI 0.5": build(sources=["linkedin", "jobtech"], min_ai=0.5),
               "senior,lead+ai_strategy": build(levels=["senior", "lead"], categories=["ai_strategy"])}
@@ -259,7 +259,7 @@ def main() -> None:
                      f"{statistics.median(r) / statistics.median(s):.1f}x")
     console.print(base)
     console.print(f"slowest callback p50 (cold): {worst:.1f} ms")
-    data.pool.close()
+    data.close()
     client.close()
     tmp.cleanup()
 

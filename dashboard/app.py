@@ -34,8 +34,13 @@ def _page(data: DashboardData):
     return serve
 
 
-def create_app(client=None, settings: Settings | None = None, data: DashboardData | None = None) -> Dash:
-    """The dashboard as a Dash app; ``app.server`` is the Flask WSGI app for production servers."""
+def create_app(client=None, settings: Settings | None = None, data: DashboardData | None = None,
+               warm: bool = True) -> Dash:
+    """The dashboard as a Dash app; ``app.server`` is the Flask WSGI app for production servers.
+
+    ``warm`` keeps the unfiltered view precomputed in a background thread (see
+    ``DashboardData.start_warmer``); ``app.server.config["skillpulse_data"].close()`` stops it.
+    """
     settings = settings or get_settings()
     data = data or DashboardData(ClientPool(client, settings), settings.clickhouse_database)
     app = Dash(__name__, title="SkillPulse — skills demand", assets_folder=str(ASSETS),
@@ -43,6 +48,8 @@ def create_app(client=None, settings: Settings | None = None, data: DashboardDat
     app.layout = _page(data)
     callbacks.register(app, data)
     app.server.config["skillpulse_data"] = data
+    if warm:
+        data.start_warmer()
 
     @app.server.route("/download/postings.csv")
     def download_csv():

@@ -152,11 +152,10 @@ def register(app: Dash, data: DashboardData) -> None:
         ai_share = metrics.share(last["ai_relevant"], last["postings"])
         cards.append(_kpi("AI-relevant roles", f"{ai_share * 100:.1f}%",
                           f"of this week's postings score ≥ {AI_RELEVANT} ({int(last['ai_relevant']):,})"))
-        skills = data.skills(f)
-        if not skills.empty and int(skills["last_week"].max()) > 0:
-            top = skills.sort_values(["last_week", "skill"], ascending=[False, True]).iloc[0]
-            cards.append(_kpi("Most demanded skill", str(top["skill"]),
-                              f"in {metrics.share(top['last_week'], last['postings']) * 100:.1f}% of this week's postings"))
+        top = data.top_skill_of_week(f)
+        if top:
+            cards.append(_kpi("Most demanded skill", top[0],
+                              f"in {metrics.share(top[1], last['postings']) * 100:.1f}% of this week's postings"))
         else:
             cards.append(_kpi("Most demanded skill", "—", "No skills found this week."))
         return cards, fresh

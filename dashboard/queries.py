@@ -166,6 +166,52 @@ class DashboardData:
         self._token_lock = threading.Lock()
         self.query_log: list[tuple[str, dict[str, Any]]] | None = None  # tests record SQL here
 
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start_warmer(self, every_s: float = 5.0) -> None:
+        """Keep the unfiltered view (what most visits open) computed: whenever the data changes,
+        recompute its queries in a background thread, so the landing page is served from cache."""
+        if getattr(self, "_warmer", None) is not None:
+            return
+        self._stop = threading.Event()
+
+        def loop() -> None:
+            seen = None
+            while not self._stop.is_set():
+                try:
+                    token = self.token()
+                    if token != seen:
+                        self.warm()
+                        seen = token
+                except Exception:  # noqa: BLE001 - no data yet, or the database is away: try later
+                    log.debug("warm-up skipped", exc_info=True)
+                self._stop.wait(every_s)
+
+        self._warmer = threading.Thread(target=loop, name="skillpulse-dashboard-warmer", daemon=True)
+        self._warmer.start()
+
+    def warm(self, f: Filters | None = None) -> None:
+        """Compute (and cache) every query of one filter state."""
+        f = f or Filters()
+        self.overview()
+        self.taxonomy()
+        self.weekly(f)
+        self.skills(f)
+        self.top_skill_of_week(f)
+        self.categories(f)
+        self.tiers(f)
+        self.postings_page(f, 0, 20)
+        self.clusters()
+        self.candidates()
+
+    def close(self) -> None:
+        """Stop the warmer and close the clients this object opened."""
+        warmer = getattr(self, "_warmer", None)
+        if warmer is not None:
+            self._stop.set()
+            warmer.join(30)
+            self._warmer = None
+        self.pool.close()
+
     # --- plumbing ---------------------------------------------------------------------------
     def _sql(self, template: str) -> str:
         return template.replace("{db}", self.db)
@@ -272,6 +318,30 @@ class DashboardData:
             return pd.DataFrame(columns=["week_start", "postings", "ai_relevant", "last_date"])
         return frame.groupby("week_start", as_index=False).agg(
             postings=("postings", "sum"), ai_relevant=("ai_relevant", "sum"), last_date=("last_date", "max"))
+
+    def top_skill_of_week(self, f: Filters) -> tuple[str, int] | None:
+        """The most requested skill of the latest week in range (``(skill, postings)``), a cheap
+        query of its own: the KPI header should not wait for the whole-range skill table."""
+        weeks = self.weeks(f)
+        if weeks.empty:
+            return None
+        last = weeks["week_start"].iloc[-1]
+
+        def compute():
+            where, params = self._where(f)
+            params["last"] = last
+            frame = self.query(
+                "SELECT toString(skill) AS skill, count() AS postings"
+                " FROM {db}.postings_all FINAL ARRAY JOIN extracted_skills AS skill WHERE " + where +
+                " AND week_start = {last:Date} GROUP BY skill ORDER BY postings DESC, skill LIMIT 50", params,
+                ("skill", "postings"))
+            return list(zip(frame["skill"], frame["postings"].astype(int), strict=True))
+        ranked = self.cached("top_skill_of_week", (*f.key(), last), compute)
+        if f.categories and ranked:
+            tax = self.taxonomy()
+            keep = set(tax.loc[tax["category"].isin(f.categories), "skill"])
+            ranked = [r for r in ranked if r[0] in keep]
+        return ranked[0] if ranked else None
 
     def categories(self, f: Filters) -> pd.DataFrame:
         """week_start, category, postings (postings mentioning a skill of the category)."""

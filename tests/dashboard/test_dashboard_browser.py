@@ -38,7 +38,7 @@ def served(filled_db):
     finally:
         server.shutdown()
         thread.join(10)
-        app.server.config["skillpulse_data"].pool.close()
+        app.server.config["skillpulse_data"].close()
 
 
 @pytest.fixture(scope="module")

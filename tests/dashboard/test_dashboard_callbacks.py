@@ -22,9 +22,9 @@ SYNC_OUTPUTS = [("url", "search"), ("filters", "data"), ("filter-notes", "childr
 @pytest.fixture(scope="module")
 def web(filled_db):
     client, _ = filled_db
-    app = create_app(client, Settings())
+    app = create_app(client, Settings(), warm=False)
     yield app.server.test_client()
-    app.server.config["skillpulse_data"].pool.close()
+    app.server.config["skillpulse_data"].close()
 
 
 def _sync(web, search=None, **widgets):

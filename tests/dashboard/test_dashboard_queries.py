@@ -18,7 +18,7 @@ def data(filled_db):
     client, _ = filled_db
     data = DashboardData(ClientPool(client, Settings()), "skillpulse")
     yield data
-    data.pool.close()
+    data.close()
 
 
 def _weekly(postings):

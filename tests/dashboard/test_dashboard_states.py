@@ -34,13 +34,13 @@ def app_on(tmp_path):
 
     def make(postings=(), migrate=True, clusters=False):
         client = open_db(tmp_path / "ch", list(postings), clusters=clusters, migrate=migrate)
-        app = create_app(client, Settings())
+        app = create_app(client, Settings(), warm=False)
         opened.append((client, app))
         return app.server.test_client(), client
 
     yield make
     for client, app in opened:
-        app.server.config["skillpulse_data"].pool.close()
+        app.server.config["skillpulse_data"].close()
         client.close()
 
 
