@@ -140,8 +140,9 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="skillpulse-bench-"))
     os.environ["SKILLPULSE_DATA_DIR"] = str(workdir)
     os.environ["TOPIC_PARTITIONS"] = str(args.partitions)
-    os.environ.setdefault("RAW_TOPIC", f"bench.raw.{int(time.time())}")
-    os.environ.setdefault("DLQ_TOPIC", f"bench.dlq.{int(time.time())}")
+    stamp = str(int(time.time()))  # groups and topics of this invocation only (dedupe memory is per group)
+    os.environ.setdefault("RAW_TOPIC", f"bench.raw.{stamp}")
+    os.environ.setdefault("DLQ_TOPIC", f"bench.dlq.{stamp}")
     from producers.synthetic import generate_postings
     from skillpulse.domain.keys import posting_key
     from skillpulse.kafka.admin import ensure_topics
@@ -175,9 +176,9 @@ def main() -> None:
                 version = f"bench-{'w' if 'Faust' in name else 'b'}-t{run}"
                 producer = Producer(bootstrap, topic, postings)
                 if "Faust" in name:
-                    seconds = run_faust(run_settings, bootstrap, f"bench-w-t{run}", version, producer)
+                    seconds = run_faust(run_settings, bootstrap, f"bench-w-t{run}-{stamp}", version, producer)
                 else:
-                    seconds = run_baseline(run_settings, bootstrap, f"bench-b-t{run}", version, producer, client)
+                    seconds = run_baseline(run_settings, bootstrap, f"bench-b-t{run}-{stamp}", version, producer, client)
                 stored = stored_rows(client, db, version)
                 assert stored == unique, f"{name}: stored {stored} of {unique} unique postings"
                 results[name].setdefault("postings/s", []).append(args.count / seconds)
@@ -193,9 +194,9 @@ def main() -> None:
             version = f"bench-{'w' if 'Faust' in name else 'b'}-lat"
             producer = Producer(bootstrap, topic, steady, rate=args.rate)
             if "Faust" in name:
-                run_faust(run_settings, bootstrap, "bench-w-lat", version, producer)
+                run_faust(run_settings, bootstrap, f"bench-w-lat-{stamp}", version, producer)
             else:
-                run_baseline(run_settings, bootstrap, "bench-b-lat", version, producer, client)
+                run_baseline(run_settings, bootstrap, f"bench-b-lat-{stamp}", version, producer, client)
             p50, p99 = latency_ms(client, db, version)
             results[name]["p50 ms"], results[name]["p99 ms"] = [p50], [p99]
             print(f"  {name:28s} latency at {args.rate:.0f}/s: p50 {p50:.0f} ms, p99 {p99:.0f} ms", flush=True)

@@ -71,3 +71,16 @@ def test_expiry_forgets_old_keys_in_stream_time():
     assert "old" not in table and "new" in table
     assert table.changelog[-1] == (0, "old", None)
     assert index.see("old", 0, 3, 5_100).first  # seen again after the window: counted anew
+
+
+def test_gap_guard_asks_once_for_a_skipped_offset():
+    from stream_processors.agents import GapGuard
+
+    guard = GapGuard()
+    assert [guard.check(3, o) for o in (0, 1, 2)] == [None, None, None]
+    assert guard.check(3, 4) == 3  # offset 3 never arrived: read again from it
+    assert guard.check(3, 2) is None  # a rewind (redelivery) is no gap
+    guard.last.pop(3)
+    assert guard.check(3, 3) is None and guard.check(3, 4) is None
+    guard.check(5, 10)
+    assert guard.check(5, 12) == 11 and guard.check(5, 10) is None and guard.check(5, 12) is None  # asked once only
