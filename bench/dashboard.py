@@ -216,10 +216,9 @@ def main() -> None:
     for label, f in states.items():
         store = to_store(f)
         queries = {
-            "query weekly (volume, seniority, AI share)": lambda f=f: data.weekly(f),
+            "query weekly (volume, seniority, AI share, categories, tiers)": lambda f=f: data.weekly(f),
             "query skills (top 10, movers, TF-IDF)": lambda f=f: data.skills(f),
-            "query categories": lambda f=f: data.categories(f),
-            "query AI tiers": lambda f=f: data.tiers(f),
+            "query top skill of the latest week (KPI)": lambda f=f: data.top_skill_of_week(f),
             "query postings page 1 (+count)": lambda f=f: data.postings_page(f, 0, 20),
             "query postings page 2000, sorted by company": lambda f=f: data.postings_page(
                 f, 2000, 20, [{"column_id": "company", "direction": "asc"}]),

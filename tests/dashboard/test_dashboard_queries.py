@@ -126,7 +126,7 @@ def test_hostile_values_reach_clickhouse_only_as_bound_parameters(data, filled_d
     finally:
         data.query_log = None
     filtered = [(sql, params) for sql, params in logged if "sources" in params]
-    assert len(filtered) >= 6
+    assert len(filtered) >= 5  # weekly, skills, page count, page rows, CSV
     for sql, params in logged:
         for value in HOSTILE:
             assert value not in sql, f"a filter value was formatted into SQL: {sql}"
