@@ -75,14 +75,14 @@ def weekly(
     k: int = typer.Option(None, "--k", min=1, help="Fixed number of clusters (default: best silhouette in --k-range)."),
     k_range: str = typer.Option("4-16", "--k-range", help="Range of k tried by silhouette, LOW-HIGH."),
     seed: int = typer.Option(42, "--seed", help="Seed for training, KMeans and UMAP."),
-    plots_dir: Path = typer.Option(None, "--plots-dir", help="Root of plots/<date>/ (default $SKILLPULSE_DATA_DIR/plots)."),
+    plots_dir: Path = typer.Option(None, "--plots-dir", help="Root of plots/DATE/ (default $SKILLPULSE_DATA_DIR/plots)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
 ) -> None:
     """Run the weekly batch over one window: relabel, retrain, candidates, cluster.
 
     Labels a sample of the window's postings, fine-tunes the skill extractor (promoted only if it beats
     the current one), stores skills the model finds outside the taxonomy, and clusters the window's
-    skills (ClickHouse tables + plots/<week>/). Re-running a window replaces its rows.
+    skills (ClickHouse tables + `plots/<week>/`). Re-running a window replaces its rows.
     """
     import logging
 

@@ -194,7 +194,7 @@ def files(
     output: Output = None,
     resend: Resend = False,
 ) -> None:
-    """Ads from files: job-postings/<date>/*.txt (the seed's layout), JSONL, CSV (e.g. JobSpy exports)."""
+    """Ads from files: `job-postings/<date>/*.txt` (the seed's layout), JSONL, CSV (e.g. JobSpy exports)."""
     from producers.files import FilesSource
 
     _run(FilesSource(path, date_format=date_format, source=source.strip().lower() or "files"), output, since=None, use_cursor=False, track_cursor=False,

@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode="markdown",
 )
 app.command("enrich")(enrich)
 app.add_typer(produce_app, name="produce", help="Send job postings to Kafka (or a JSONL file).")
