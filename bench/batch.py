@@ -33,7 +33,7 @@ from batch.evaluate import skill_set_metrics, span_metrics  # noqa: E402
 from batch.goldset import synthetic_goldset  # noqa: E402
 from skillpulse.domain.taxonomy import default_taxonomy  # noqa: E402
 
-console = Console()
+console = Console(width=160)
 
 
 def bench_steps(sizes: list[int], epochs: int, seed: int) -> None:

@@ -85,3 +85,20 @@ CREATE TABLE IF NOT EXISTS {db}.batch_runs
 )
 ENGINE = ReplacingMergeTree(finished_at)
 ORDER BY run_id;
+
+-- What the dashboard reads: the latest successful run (most recent window, then most recent finish).
+CREATE VIEW IF NOT EXISTS {db}.latest_batch_run AS
+SELECT argMax(run_id, (window_end, finished_at)) AS run_id
+FROM {db}.batch_runs FINAL
+WHERE status = 'ok';
+
+CREATE VIEW IF NOT EXISTS {db}.latest_skill_clusters AS
+SELECT run_id, week_start, skill, cluster, cluster_label, count, x, y, z, x2d, y2d
+FROM {db}.skill_clusters FINAL
+WHERE run_id = (SELECT run_id FROM {db}.latest_batch_run);
+
+CREATE VIEW IF NOT EXISTS {db}.latest_skill_candidates AS
+SELECT run_id, week_start, skill, count, examples, model_version
+FROM {db}.skill_candidates FINAL
+WHERE run_id = (SELECT run_id FROM {db}.latest_batch_run)
+ORDER BY count DESC, skill;

@@ -151,3 +151,13 @@ def test_hybrid_setting_attaches_the_promoted_model_to_the_enricher(runs):
     assert set(plain.enrich(raw).extracted_skills) <= set(enriched.extracted_skills)
     with pytest.raises(ValueError):
         apply_extractor_setting(plain, settings.model_copy(update={"extractor": "magic"}), client)
+
+
+def test_latest_views_show_the_latest_successful_run(runs):
+    _, client, _, second, _ = runs
+    assert client.query(f"SELECT run_id FROM {DB}.latest_batch_run").result_rows == [(RUN,)]
+    n = client.query(f"SELECT count() FROM {DB}.latest_skill_clusters").result_rows[0][0]
+    assert n == second["clusters"]["skills"]
+    cands = client.query(f"SELECT skill, count FROM {DB}.latest_skill_candidates").result_rows
+    assert len(cands) == second["candidates"]["written"]
+    assert [c[1] for c in cands] == sorted((c[1] for c in cands), reverse=True)
