@@ -258,7 +258,7 @@ def register(app: Dash, data: DashboardData) -> None:
                           "what it finds outside the taxonomy).", className="empty")
         head = html.Tr([html.Th("Candidate skill"), html.Th("Postings"), html.Th("Example"), html.Th("Model")])
         body = [html.Tr([html.Td(row.skill), html.Td(f"{int(row.count):,}"),
-                         html.Td(("…" + str(row.examples[0]) + "…") if len(row.examples) else "", className="example"),
+                         html.Td(str(row.examples[0]) if len(row.examples) else "", className="example"),
                          html.Td(row.model_version, className="muted")]) for row in frame.itertuples()]
         return [html.P(f"Run {run['run_id']}", className="card-note"),
                 html.Table([html.Thead(head), html.Tbody(body)], className="simple-table")]

@@ -74,7 +74,8 @@ def build(sources: list[str], first: str | None, last: str | None, problem: str 
             html.Div(id="freshness", className="freshness"),
         ], className="topbar"),
         filters,
-        html.Div(banner, id="filter-notes", className="notes"),
+        html.Div(banner, id="problem", className="notes"),
+        html.Div(id="filter-notes", className="notes"),
         html.Div(kpi_placeholder, id="kpis", className="kpis"),
         html.Main([
             _card("Weekly job postings", "All postings per week, the AI-relevant ones among them, and the 4-week average.",

@@ -66,7 +66,7 @@ def test_database_without_schema_says_to_migrate(app_on):
     flask_client, _ = app_on(migrate=False)
     text = _render_all(flask_client)
     assert "skillpulse db migrate" in text
-    assert "skillpulse db migrate" in flask_client.get("/").get_data(as_text=True)
+    assert "skillpulse db migrate" in flask_client.get("/_dash-layout").get_data(as_text=True)  # the banner
 
 
 def test_migrated_but_empty_database_says_how_to_feed_it(app_on):
