@@ -4,6 +4,11 @@ The value is ``[partition, offset, timestamp_ms]`` of the first sighting. Rememb
 redelivery safe: after a crash the worker reprocesses messages whose offsets were not committed, and
 the first sighting itself must then be stored again, not mistaken for a duplicate of itself.
 
+Every first sighting is also kept in a plain dict of this process (``seen``): on a rebalance Faust
+clears the memory store and rebuilds it from the changelog, and changelog writes still in the
+producer buffer at that moment would be missing; a batch in flight then took a repeat for a first
+sighting (seen in the kill -9 test). What this worker has seen it does not forget.
+
 Writes go to the table's store and its changelog explicitly, on the partition of the message that
 caused them, so the changelog stays co-partitioned with ``postings.raw`` whichever partitioner the
 producer used, and expiry (run from a timer, outside any stream event) can write tombstones too.
@@ -37,6 +42,7 @@ class DedupeIndex:
     ttl_ms: int
     send_changelog: Any = None  # callable(partition, key, value); None = the table's own
     _latest_ms: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    seen: dict[str, list] = field(default_factory=dict)
 
     def _store(self):
         return getattr(self.table, "data", self.table)
@@ -55,16 +61,21 @@ class DedupeIndex:
         store = self._store()
         if timestamp_ms > self._latest_ms[partition]:
             self._latest_ms[partition] = timestamp_ms
-        held = store.get(key)
+        held = store.get(key) or self.seen.get(key)
         if held is not None:
             held_partition, held_offset, held_ts = held
             expired = timestamp_ms - held_ts > self.ttl_ms
             if (held_partition, held_offset) == (partition, offset):
+                if key not in store:  # rebuilt without it: write it again
+                    store[key] = held
+                    self._log(partition, key, held)
+                self.seen[key] = held
                 return Sighting(True, partition, offset)  # redelivery of the first sighting itself
             if not expired:
                 return Sighting(False, held_partition, held_offset)
         value = [partition, offset, timestamp_ms]
         store[key] = value
+        self.seen[key] = value
         self._log(partition, key, value)
         return Sighting(True, partition, offset)
 
@@ -76,15 +87,16 @@ class DedupeIndex:
         """
         store = self._store()
         stale = []
-        for key, value in list(store.items()):
+        for key, value in [*store.items(), *self.seen.items()]:
             partition, _offset, ts = value
-            if partitions is not None and partition not in partitions:
-                continue
             if self._latest_ms.get(partition, 0) - ts > self.ttl_ms:
                 stale.append((key, partition))
+        stale = list(dict(stale).items())
         for key, partition in stale:
-            store.pop(key, None)
-            self._log(partition, key, None)
+            self.seen.pop(key, None)
+            if key in store and (partitions is None or partition in partitions):
+                store.pop(key, None)
+                self._log(partition, key, None)
         if stale:
             log.info("dedupe: expired %d key(s) older than %.1f day(s)", len(stale), self.ttl_ms / 86_400_000)
         return len(stale)

@@ -136,6 +136,7 @@ SELECT (SELECT count() FROM postings) AS rows,
        (SELECT sum(job_count) FROM weekly_job_volume) AS job_count,
        (SELECT count() FROM posting_sightings FINAL WHERE pipeline_version = (SELECT version FROM active_version)) AS sightings,
        (SELECT sum(duplicates) FROM duplicates_by_source) AS duplicates,
+       (SELECT countIf(source != 'synthetic') FROM postings) AS repeats_stored,
        (SELECT toJSONString(groupArray((toString(week_start), job_count))) FROM weekly_job_volume) AS weeks
 """
 
@@ -144,6 +145,6 @@ def summary(env: dict) -> dict:
     """One query for the counts the reliability tests compare (one chDB process start)."""
     row = query(env, SUMMARY_SQL)[0]
     row["weeks"] = {w: int(c) for w, c in json.loads(row["weeks"])}
-    for name in ("rows", "unique_keys", "job_count", "sightings", "duplicates"):
+    for name in ("rows", "unique_keys", "job_count", "sightings", "duplicates", "repeats_stored"):
         row[name] = int(row[name])
     return row

@@ -69,6 +69,7 @@ def test_kill_9_mid_stream_then_restart_stores_each_posting_exactly_once(stream_
     assert got["rows"] == got["unique_keys"] == got["job_count"] == 3000
     assert got["weeks"] == weeks
     assert got["sightings"] == 3600 and got["duplicates"] == 600
+    assert got["repeats_stored"] == 0  # the first sighting won everywhere, across the crash too
 
 
 def test_bad_input_goes_to_the_dlq_with_reasons_while_good_messages_flow(stream_env, kafka_bootstrap):
@@ -126,6 +127,7 @@ def test_clickhouse_unavailable_for_a_while_the_worker_retries_and_loses_nothing
     got = kit.summary(env)
     assert got["rows"] == got["job_count"] == 600
     assert got["sightings"] == len(first) + len(second) and got["duplicates"] == 90
+    assert got["repeats_stored"] == 0
 
 
 def test_replaying_twice_gives_the_same_rollups(stream_env, kafka_bootstrap):

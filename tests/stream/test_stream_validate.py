@@ -84,3 +84,12 @@ def test_gap_guard_asks_once_for_a_skipped_offset():
     assert guard.check(3, 3) is None and guard.check(3, 4) is None
     guard.check(5, 10)
     assert guard.check(5, 12) == 11 and guard.check(5, 10) is None and guard.check(5, 12) is None  # asked once only
+
+
+def test_a_rebuilt_table_does_not_make_this_worker_forget_a_first_sighting():
+    table = FakeTable()
+    index = DedupeIndex(table, ttl_ms=10_000)
+    assert index.see("k", 1, 5, 0).first
+    table.clear()  # a rebalance rebuilt the store from a changelog that missed the write
+    assert not index.see("k", 1, 9, 1).first
+    assert index.see("k", 1, 5, 0).first and table["k"] == [1, 5, 0]  # and the redelivery writes it back
