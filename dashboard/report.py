@@ -17,7 +17,8 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"figure.dpi": 120, "axes.spines.top": False, "axes.spines.right": False,
-                         "axes.grid": True, "grid.color": "#e5e7eb", "font.size": 10})
+                         "axes.grid": True, "axes.grid.axis": "y", "axes.axisbelow": True,
+                         "grid.color": "#e5e7eb", "font.size": 10})
     return plt
 
 
