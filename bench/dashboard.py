@@ -175,6 +175,7 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--insert-batch", type=int, default=200_000)
+    parser.add_argument("--markdown", action="store_true", help="Also print the figures as a Markdown table.")
     parser.add_argument("--data-dir", type=Path, default=None, help="Keep the database here (default: a temp dir).")
     args = parser.parse_args()
 
@@ -213,12 +214,12 @@ def main() -> None:
         table.add_column(column, justify="right" if column not in ("filters", "what") else "left")
     worst = 0.0
     notes: list[str] = []
+    markdown = ["| filters | what | p50 cold | p95 cold | cached |", "| --- | --- | ---: | ---: | ---: |"]
     for label, f in states.items():
         store = to_store(f)
         queries = {
             "query weekly (volume, seniority, AI share, categories, tiers)": lambda f=f: data.weekly(f),
             "query skills (top 10, movers, TF-IDF)": lambda f=f: data.skills(f),
-            "query top skill of the latest week (KPI)": lambda f=f: data.top_skill_of_week(f),
             "query postings page 1 (+count)": lambda f=f: data.postings_page(f, 0, 20),
             "query postings page 2000, sorted by company": lambda f=f: data.postings_page(
                 f, 2000, 20, [{"column_id": "company", "direction": "asc"}]),
@@ -245,6 +246,7 @@ def main() -> None:
             samples, cached = _time(fn, args.runs, clear=data.cache.clear)
             worst = max(worst, _pct(samples, 0.5)) if name.startswith("callback") else worst
             table.add_row(label, name, f"{statistics.median(samples):.1f}", f"{_pct(samples, 0.95):.1f}", f"{cached:.1f}")
+            markdown.append(f"| {label} | {name} | {statistics.median(samples):.0f} | {_pct(samples, 0.95):.0f} | {cached:.1f} |")
         # What a user waits for after changing a filter: the browser fires every callback at once;
         # shared queries run once (single flight), each callback answers when its own data is ready.
         page, slowest = [], []
@@ -266,6 +268,8 @@ def main() -> None:
         table.add_row(label, "[b]whole page after a filter change[/b] (all callbacks at once)",
                       f"{statistics.median(page):.1f}", f"{_pct(page, 0.95):.1f}", "",
                       end_section=True)
+        markdown.append(f"| {label} | **whole page after a filter change** | {statistics.median(page):.0f} | "
+                        f"{_pct(page, 0.95):.0f} | |")
         notes.append(f"{label}: last callback to answer was mostly '{max(set(slowest), key=slowest.count)}'")
     console.print(table)
 
@@ -282,10 +286,14 @@ def main() -> None:
         s, _ = _time(scan, args.runs, clear=data.cache.clear)
         base.add_row(name, f"{statistics.median(r):.1f}", f"{statistics.median(s):.1f}",
                      f"{statistics.median(r) / statistics.median(s):.1f}x")
+        markdown.append(f"| baseline | rollup view for {name}: {statistics.median(r):.0f} ms vs scan "
+                        f"{statistics.median(s):.0f} ms | | | |")
     console.print(base)
     console.print(f"slowest callback p50 (cold, alone): {worst:.1f} ms")
     for note in notes:
         console.print(note)
+    if args.markdown:
+        print("\n".join(markdown))
     console.print(f"load average at the end (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} CPUs")
     data.close()
     client.close()

@@ -343,28 +343,15 @@ class DashboardData:
             postings=("postings", "sum"), ai_relevant=("ai_relevant", "sum"), last_date=("last_date", "max"))
 
     def top_skill_of_week(self, f: Filters) -> tuple[str, int] | None:
-        """The most requested skill of the latest week in range (``(skill, postings)``), a cheap
-        query of its own: the KPI header should not wait for the whole-range skill table."""
-        weeks = self.weeks(f)
-        if weeks.empty:
-            return None
-        last = weeks["week_start"].iloc[-1]
+        """The most requested skill of the latest week in range: ``(skill, postings)``.
 
-        def compute():
-            where, params = self._where(f)
-            params["last"] = last
-            frame = self.query(
-                "SELECT toString(skill) AS skill, count() AS postings"
-                " FROM {db}.postings_all FINAL ARRAY JOIN extracted_skills AS skill WHERE " + where +
-                " AND week_start = {last:Date} GROUP BY skill ORDER BY postings DESC, skill LIMIT 50", params,
-                ("skill", "postings"))
-            return list(zip(frame["skill"], frame["postings"].astype(int), strict=True))
-        ranked = self.cached("top_skill_of_week", (*f.key(), last), compute)
-        if f.categories and ranked:
-            tax = self.taxonomy()
-            keep = set(tax.loc[tax["category"].isin(f.categories), "skill"])
-            ranked = [r for r in ranked if r[0] in keep]
-        return ranked[0] if ranked else None
+        Read from ``skills`` (its ``last_week`` column): a query of its own restricted to one week
+        measured as slow as the whole-range skill scan (the array join runs before the filter)."""
+        skills = self.skills(f)
+        if skills.empty or int(skills["last_week"].max()) <= 0:
+            return None
+        top = skills.sort_values(["last_week", "skill"], ascending=[False, True]).iloc[0]
+        return str(top["skill"]), int(top["last_week"])
 
     def categories(self, f: Filters) -> pd.DataFrame:
         """week_start, category, postings (postings mentioning a skill of the category)."""
