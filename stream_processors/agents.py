@@ -112,11 +112,19 @@ class GapGuard:
         self.retried: set[tuple[int, int]] = set()
         self.refetches = 0
 
-    def check(self, partition: int, offset: int) -> int | None:
-        """Record an offset; returns the first missing offset to seek back to, if any."""
+    def check(self, partition: int, offset: int, committed: int | None = None) -> int | None:
+        """Record an offset; returns the first missing offset to seek back to, if any.
+
+        ``committed`` (the group's committed offset, i.e. the next one due) is the baseline for the
+        first offset seen on a partition: the skipped one was twice the first after a restart.
+        """
         last = self.last.get(partition)
         self.last[partition] = offset
-        if last is None or offset <= last + 1:
+        if last is None:
+            if committed is None or committed < 0 or offset <= committed:
+                return None
+            last = committed - 1
+        if offset <= last + 1:
             return None
         missing = last + 1
         if (partition, missing) in self.retried:
@@ -143,12 +151,15 @@ def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_siz
     """Register the agent on ``app``: it consumes ``source`` and writes ``dlq`` and ClickHouse."""
 
     guard = GapGuard()
+    # Faust's record of the group's committed offsets (next offset due), per source partition.
+    committed_offsets = getattr(app.consumer, "_committed_offset", {})
 
     async def postings(stream):
         async for events in stream.take_events(batch_size, within=max_wait_s):
             rewind: dict = {}
             for event in events:
-                missing = guard.check(event.message.partition, event.message.offset)
+                missing = guard.check(event.message.partition, event.message.offset,
+                                      committed_offsets.get(event.message.tp))
                 if missing is not None and event.message.tp not in rewind:
                     rewind[event.message.tp] = missing
             messages = [

@@ -93,3 +93,12 @@ def test_a_rebuilt_table_does_not_make_this_worker_forget_a_first_sighting():
     table.clear()  # a rebalance rebuilt the store from a changelog that missed the write
     assert not index.see("k", 1, 9, 1).first
     assert index.see("k", 1, 5, 0).first and table["k"] == [1, 5, 0]  # and the redelivery writes it back
+
+
+def test_gap_guard_checks_the_first_offset_against_the_committed_one():
+    from stream_processors.agents import GapGuard
+
+    guard = GapGuard()
+    assert guard.check(2, 95, committed=94) == 94  # offset 94 was due first and never came
+    assert GapGuard().check(2, 94, committed=94) is None
+    assert GapGuard().check(2, 7, committed=None) is None  # a new group: nothing to compare with
