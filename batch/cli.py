@@ -46,7 +46,7 @@ def print_summary(summary: dict, console) -> None:
         m = model["metrics"]
         base = m.get("baseline")
         vs = f" vs {base['version']} {base['strict']['f1']:.3f}" if base else " (first model)"
-        verdict = "promoted" if model["promoted"] else ("kept the current model" if model.get("kept_previous") else "not promoted")
+        verdict = ("promoted" if model["promoted"] else "not promoted") + f" ({model.get('reason', '')})"
         table.add_row("retrain", f"{model['version']}: strict F1 {m['strict']['f1']:.3f} (P {m['strict']['precision']:.3f} "
                       f"R {m['strict']['recall']:.3f}), loose F1 {m['loose']['f1']:.3f}; train {m['train_postings']} / "
                       f"test {m['test_postings']} postings{vs} → {verdict}", str(t.get("retrain", "")))

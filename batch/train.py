@@ -19,6 +19,7 @@ from batch.evaluate import span_metrics
 
 MAX_LENGTH = 128
 STRIDE = 32
+CLASS_WEIGHTS = (1.0, 3.0, 3.0)  # O, B-SKILL, I-SKILL
 META_FILE = "skillpulse.json"
 
 
@@ -200,6 +201,8 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
     total = steps_per_epoch * epochs
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, max(1, total // 10), total)
+    # Skills are a few percent of tokens: up-weight B/I so that a short run does not settle on "all O".
+    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(CLASS_WEIGHTS), ignore_index=IGNORE)
     model.train()
     losses: list[float] = []
     done = 0
@@ -208,7 +211,8 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
         rng.shuffle(order)
         for lo in range(0, len(order), batch_size):
             ids, mask, labels = _pad([chunks[i] for i in order[lo:lo + batch_size]], tokenizer.pad_token_id)
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            logits = model(input_ids=ids, attention_mask=mask).logits
+            loss = loss_fn(logits.view(-1, logits.shape[-1]), labels.view(-1))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 LABEL_COLUMNS = ("posting_key", "label_source", "prompt_version", "text_sha", "spans", "dropped", "run_id")
 CANDIDATE_COLUMNS = ("skill", "count", "examples", "model_version", "run_id", "week_start")
 MIN_LABELLED = 10
+MIN_PROMOTE_F1 = 0.5  # a model below this strict F1 is never promoted, even as the first one
 
 
 class BatchError(RuntimeError):
@@ -197,7 +198,13 @@ def retrain(client, settings: Settings, examples, *, run_id: str, window: tuple[
             log.warning("%s; promoting the new model", exc)
             current = None
     new_f1 = metrics["strict"]["f1"]
-    promote = baseline is None or new_f1 > baseline["strict"]["f1"]
+    promote = new_f1 >= MIN_PROMOTE_F1 and (baseline is None or new_f1 > baseline["strict"]["f1"])
+    if promote:
+        reason = "first model" if baseline is None else f"beats {current.version}"
+    elif new_f1 < MIN_PROMOTE_F1:
+        reason = f"strict F1 below {MIN_PROMOTE_F1}"
+    else:
+        reason = f"does not beat {current.version}"
     metrics["baseline"] = {"version": current.version, **baseline} if baseline else None
     final = root / version
     kept_previous = (not promote and current is not None and current.version == version)
@@ -213,7 +220,7 @@ def retrain(client, settings: Settings, examples, *, run_id: str, window: tuple[
             label_source=label_source, path=str(final.resolve()), metrics=metrics, strict_f1=new_f1,
             loose_f1=metrics["loose"]["f1"], train_size=result.train_size, test_size=result.test_size,
             promoted=promote, run_id=run_id))
-    return {"status": "ok", "version": version, "path": str(final_path), "promoted": promote,
+    return {"status": "ok", "version": version, "path": str(final_path), "promoted": promote, "reason": reason,
             "kept_previous": kept_previous, "metrics": metrics, "train_seconds": round(result.seconds, 1),
             "baseline_version": current.version if current else None}
 
