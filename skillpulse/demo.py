@@ -63,8 +63,11 @@ def _run_batch(client, settings) -> str:
     except ImportError as exc:
         return f"skipped: the weekly batch is not installed ({exc})"
     result = run_weekly(client=client, settings=settings)
-    keys = ("run_id", "postings", "clusters", "model_version", "status")
-    return ", ".join(f"{k}={result[k]}" for k in keys if isinstance(result, dict) and k in result) or "done"
+    if not isinstance(result, dict):
+        return "done"
+    clusters = result.get("clusters")
+    k = clusters.get("k") if isinstance(clusters, dict) else clusters
+    return f"run {result.get('run_id')}: {result.get('postings')} postings relabelled, {k} skill clusters"
 
 
 def _serve_dashboard(client, settings, host: str, port: int) -> None:
