@@ -57,7 +57,7 @@ def worker(
 def replay(
     since: Annotated[str, typer.Option("--since", help="Reprocess messages from this time on (ISO date or datetime, UTC).")],
     until: Annotated[str | None, typer.Option("--until", help="Stop before this time (default: the end of the topic now).")] = None,
-    pipeline_version: Annotated[str | None, typer.Option("--pipeline-version", help="Version to write; default replay-<UTC timestamp>.")] = None,
+    pipeline_version: Annotated[str | None, typer.Option("--pipeline-version", help="Version to write; default replay-YYYYMMDDTHHMMSS (UTC now).")] = None,
     activate: Annotated[bool, typer.Option("--activate/--no-activate", help="Make the new version the one views read once done.")] = True,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
 ) -> None:

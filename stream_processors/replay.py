@@ -85,6 +85,10 @@ def run_replay(settings: Settings, since: dt.datetime, until: dt.datetime | None
         partitions = topic_partitions(bootstrap, settings.raw_topic)
     except (RuntimeError, WorkerError) as exc:
         raise ReplayError(str(exc)) from exc
+    try:  # fail fast rather than retry forever, e.g. when the live worker holds the chDB directory
+        connect(settings).query("SELECT 1")
+    except StorageError as exc:
+        raise ReplayError(f"{exc}. With embedded chDB stop the worker first, or use a ClickHouse server") from exc
     start, end = seek_plan(bootstrap, settings.raw_topic, partitions, since, until)
     total = sum(end[p] - start[p] for p in range(partitions))
     if total == 0:
