@@ -86,10 +86,41 @@ def _serve_dashboard(client, settings, host: str, port: int) -> None:
     app.run(host=host, port=port, debug=False)
 
 
+class _ListSink:
+    """Collects what a producer would send, so the demo counts it before it goes to Kafka."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def send(self, posting: dict[str, Any]) -> None:
+        self.items.append(posting)
+
+    def close(self) -> int:
+        return len(self.items)
+
+
+def _file_postings(path: Path) -> list[dict[str, Any]]:
+    """The postings of ``skillpulse produce files --path PATH`` (same parsing, validation, mapping)."""
+    from producers.base import SourceState, run_source
+    from producers.files import FilesSource
+
+    if not path.exists():
+        raise FileNotFoundError(f"--files {path}: no such file or folder")
+    collected = _ListSink()
+    report = run_source(FilesSource(path), collected, SourceState.ephemeral(), use_cursor=False, track_cursor=False)
+    _say(f"files: {report.summary.line()}")
+    if not collected.items:
+        raise ValueError(f"--files {path}: no valid postings found (expected job-postings/<date>/*.txt, .jsonl or .csv)")
+    return collected.items
+
+
 def run_demo(postings: int = 2000, data_dir: Path = Path("data"), headless: bool = False, seed: int = 42,
              run_batch: bool = True, bad_messages: int = len(BAD_MESSAGES), host: str = "127.0.0.1",
-             port: int = 8050) -> dict[str, Any]:
-    """Run the demo; returns the summary (the JSON line ``--headless`` prints)."""
+             port: int = 8050, files: Path | None = None) -> dict[str, Any]:
+    """Run the demo; returns the summary (the JSON line ``--headless`` prints).
+
+    ``files`` feeds it from a seed-format folder (or JSONL/CSV) instead of synthetic postings.
+    """
     started = time.monotonic()
     os.environ["SKILLPULSE_DATA_DIR"] = str(data_dir)
     from skillpulse.settings import get_settings
@@ -115,7 +146,7 @@ def run_demo(postings: int = 2000, data_dir: Path = Path("data"), headless: bool
         migrate(client, settings.clickhouse_database)
         ensure_topics(bootstrap, settings)
 
-        items = synthetic_postings(postings, seed)
+        items = _file_postings(files) if files is not None else synthetic_postings(postings, seed)
         unique = len({posting_key(p.get("title") or "", p.get("company"), p.get("location")) for p in items})
         sink = KafkaSink(bootstrap, settings.raw_topic)
         for item in items:
@@ -171,6 +202,7 @@ def demo(
     batch: Annotated[bool, typer.Option("--batch/--no-batch", help="Run the weekly batch after the worker.")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic generator.")] = 42,
     port: Annotated[int, typer.Option("--port", help="Dashboard port.")] = 8050,
+    files: Annotated[Path | None, typer.Option("--files", help="Feed the demo from a seed-format folder (job-postings/DATE/*.txt), JSONL or CSV instead of synthetic postings.")] = None,
 ) -> None:
     """Run the whole pipeline locally: Kafka, ClickHouse, producer, worker, weekly batch, dashboard.
 
@@ -180,7 +212,7 @@ def demo(
     """
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        summary = run_demo(postings, data_dir, headless, seed, batch, port=port)
+        summary = run_demo(postings, data_dir, headless, seed, batch, port=port, files=files)
     except Exception as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)

@@ -113,6 +113,13 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
     dedupe = DedupeIndex(table, ttl_ms=int(config.dedupe_ttl_days * 86_400_000))
     taxonomy_path = str(settings.taxonomy_path) if settings.taxonomy_path else None
     enricher = default_enricher(config.pipeline_version, taxonomy_path)
+    if settings.extractor != "taxonomy":  # hybrid: the promoted model, loaded once for the whole run
+        from batch.extractor import apply_extractor_setting
+
+        try:
+            enricher = apply_extractor_setting(enricher, settings)
+        except ValueError as exc:
+            raise WorkerError(str(exc)) from exc
     processor = BatchProcessor(enricher, dedupe, stats, config.end_offsets)
     sink = ClickHouseSink(settings, config.pipeline_version, activate=config.activate)
     attach_pipeline(app, raw_topic(app, settings.raw_topic), dlq_topic(app, settings.dlq_topic), processor, sink,
