@@ -59,15 +59,19 @@ class PhraseMatcher(Generic[T]):
         tokens = self._tokens
         found = {tokens[t] for t in self._token_keys & set(_TOKEN.findall(text))}
         if self._has_phrases:
-            last = len(text) - 1
-            for end, (length, value) in self._automaton.iter(text):
-                start = end - length + 1
-                if start > 0 and _is_joiner(text[start - 1]):
-                    continue
-                if end < last and _is_joiner(text[end + 1]):
-                    continue
-                found.add(value)
+            found.update(value for _, _, value in self._phrase_hits(text))
         return found
+
+    def _phrase_hits(self, text: str):
+        """``(start, end, value)`` of automaton hits that stand as whole words (end exclusive)."""
+        last = len(text) - 1
+        for end, (length, value) in self._automaton.iter(text):
+            start = end - length + 1
+            if start > 0 and _is_joiner(text[start - 1]):
+                continue
+            if end < last and _is_joiner(text[end + 1]):
+                continue
+            yield start, end + 1, value
 
     def find(self, text: str) -> set[T]:
         """Values of all terms occurring in raw ``text`` (HTML and case are handled)."""
@@ -86,14 +90,7 @@ class PhraseMatcher(Generic[T]):
             if value is not None:
                 hits.append((m.start(), m.end(), value))
         if self._has_phrases:
-            last = len(text) - 1
-            for end, (length, value) in self._automaton.iter(text):
-                start = end - length + 1
-                if start > 0 and _is_joiner(text[start - 1]):
-                    continue
-                if end < last and _is_joiner(text[end + 1]):
-                    continue
-                hits.append((start, end + 1, value))
+            hits.extend(self._phrase_hits(text))
         hits.sort(key=lambda h: (h[0] - h[1], h[0]))  # longest first, then leftmost
         taken: list[tuple[int, int, T]] = []
         for hit in hits:
