@@ -11,8 +11,10 @@ still in flight (faust-streaming #606).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from schemas.postings import RawPosting
@@ -67,6 +69,20 @@ class BatchProcessor:
 
     def split(self, messages: list[Message]) -> tuple[list[tuple[Message, bytes]], list[list], list[list]]:
         """``(dead_letters, posting_rows, sighting_rows)`` of a batch, in message order."""
+        letters, firsts, sightings = self.classify(messages)
+        return letters, self.posting_rows(firsts), sightings
+
+    def posting_rows(self, firsts: list[tuple[Message, RawPosting]]) -> list[list]:
+        """Enrich the first sightings (one batched call: the hybrid model runs once) into posting rows.
+
+        Pure and thread-safe, so the agent runs it off the event loop: a model batch can take
+        seconds, and the loop must keep heartbeating meanwhile.
+        """
+        enriched = self.enricher.enrich_many([raw for _, raw in firsts])
+        return [posting_row(posting, msg.partition, msg.offset) for (msg, _), posting in zip(firsts, enriched, strict=True)]
+
+    def classify(self, messages: list[Message]) -> tuple[list[tuple[Message, bytes]], list[tuple[Message, RawPosting]], list[list]]:
+        """``(dead_letters, first_sightings, sighting_rows)``: validation and dedupe (touches the table)."""
         version = self.enricher.pipeline_version
         letters: list[tuple[Message, bytes]] = []
         firsts: list[tuple[Message, RawPosting]] = []
@@ -90,10 +106,8 @@ class BatchProcessor:
                 firsts.append((msg, raw))
             else:
                 self.stats.duplicates += 1
-        enriched = self.enricher.enrich_many([raw for _, raw in firsts])
-        rows = [posting_row(posting, msg.partition, msg.offset) for (msg, _), posting in zip(firsts, enriched, strict=True)]
         self.stats.dead_letters += len(letters)
-        return letters, rows, sightings
+        return letters, firsts, sightings
 
 
 class GapGuard:
@@ -154,7 +168,10 @@ def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_siz
     # Faust's record of the group's committed offsets (next offset due), per source partition.
     committed_offsets = getattr(app.consumer, "_committed_offset", {})
 
+    enrich_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enrich")
+
     async def postings(stream):
+        loop = asyncio.get_running_loop()
         async for events in stream.take_events(batch_size, within=max_wait_s):
             rewind: dict = {}
             for event in events:
@@ -168,7 +185,8 @@ def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_siz
                 for e in events
             ]
             try:
-                letters, rows, sightings = processor.split(messages)
+                letters, firsts, sightings = processor.classify(messages)
+                rows = await loop.run_in_executor(enrich_thread, processor.posting_rows, firsts)
                 for msg, body in letters:
                     # Delivered before the offsets commit: Faust flushes its producer before every commit.
                     await dlq.send(key=msg.key, value=body)
