@@ -34,6 +34,9 @@ class KafkaSink:
             "linger.ms": 20,
             "compression.type": "lz4",
             "message.max.bytes": 10 * 1024 * 1024,
+            # librdkafka's own log: errors only. Its start-up chatter ("coordinator load in progress:
+            # retrying") is expected and retried; failed deliveries are counted by the callbacks.
+            "log_level": 3,
             **(config or {}),
         })
 
