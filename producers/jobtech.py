@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from producers.base import Fetched, Skipped, fallback_key, parse_timestamp
 from producers.http import HttpClient, SourceError
+from producers.paging import OffsetPagedSource, since_param
 
 BASE_URL = "https://jobsearch.api.jobtechdev.se"
 MAX_LIMIT = 100
@@ -64,10 +65,11 @@ def map_ad(ad: dict[str, Any]) -> Fetched | Skipped:
     return Fetched(key, posting, published)
 
 
-class JobTechSource:
+class JobTechSource(OffsetPagedSource):
     """Pages through ``/search`` newest first; stops at the end, at ``max_pages`` or offset 2000."""
 
     name = "jobtech"
+    max_limit = MAX_LIMIT
 
     def __init__(
         self,
@@ -81,52 +83,36 @@ class JobTechSource:
         page_delay: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        self.client = client
+        super().__init__(client, limit=limit, max_pages=max_pages, page_delay=page_delay, sleep=sleep)
         self.query = query
         self.regions = regions or []
         self.municipalities = municipalities or []
-        self.limit = max(1, min(limit, MAX_LIMIT))
-        self.max_pages = max_pages
-        self.page_delay = page_delay
-        self._sleep = sleep
-        self.complete = False
-        self.stop_reason = ""
-        self.total: int | None = None
 
-    def fetch(self, since: dt.datetime | None) -> Iterator[Fetched | Skipped]:
-        offset, pages = 0, 0
-        self.complete = False
-        while True:
-            params = {
-                "q": self.query,
-                "region": self.regions,
-                "municipality": self.municipalities,
-                "sort": "pubdate-desc",
-                "limit": self.limit,
-                "offset": offset,
-                "published-after": since.strftime("%Y-%m-%dT%H:%M:%S") if since else None,
-            }
-            data = self.client.get_json("/search", params)
-            hits = data.get("hits") if isinstance(data, dict) else None
-            if not isinstance(hits, list):
-                raise SourceError(
-                    f"jobtech: unexpected answer from /search (no 'hits' list; got {type(data).__name__}); "
-                    "is --base-url a JobSearch API?")
-            total = data.get("total")
-            self.total = total.get("value") if isinstance(total, dict) else self.total
-            for ad in hits:
-                yield map_ad(ad) if isinstance(ad, dict) else Skipped("jobtech:?", "not a JSON object")
-            pages += 1
-            offset += len(hits)
-            if not hits or len(hits) < self.limit or (self.total is not None and offset >= self.total):
-                self.complete = True
-                return
-            if self.max_pages is not None and pages >= self.max_pages:
-                self.stop_reason = f"--max-pages {self.max_pages} reached"
-                return
-            if offset > MAX_OFFSET:
-                self.stop_reason = (f"JobSearch serves at most {MAX_OFFSET + self.limit} ads per search; "
-                                    "narrow --query/--region or run more often")
-                return
-            if self.page_delay:
-                self._sleep(self.page_delay)
+    def page(self, offset: int, since: dt.datetime | None) -> list[Any]:
+        params = {
+            "q": self.query,
+            "region": self.regions,
+            "municipality": self.municipalities,
+            "sort": "pubdate-desc",
+            "limit": self.limit,
+            "offset": offset,
+            "published-after": since_param(since),
+        }
+        data = self.client.get_json("/search", params)
+        hits = data.get("hits") if isinstance(data, dict) else None
+        if not isinstance(hits, list):
+            raise SourceError(
+                f"jobtech: unexpected answer from /search (no 'hits' list; got {type(data).__name__}); "
+                "is --base-url a JobSearch API?")
+        total = data.get("total")
+        self.total = total.get("value") if isinstance(total, dict) else self.total
+        return hits
+
+    def map_item(self, item: dict[str, Any]) -> Fetched | Skipped:
+        return map_ad(item)
+
+    def offset_cap_reason(self, offset: int) -> str | None:
+        if offset > MAX_OFFSET:
+            return (f"JobSearch serves at most {MAX_OFFSET + self.limit} ads per search; "
+                    "narrow --query/--region or run more often")
+        return None

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from producers.base import Fetched, Skipped, fallback_key, parse_timestamp
 from producers.http import HttpClient, SourceError
+from producers.paging import OffsetPagedSource, since_param
 
 HOST = "linkedin-job-search-api.p.rapidapi.com"
 BASE_URL = f"https://{HOST}"
@@ -70,10 +71,11 @@ def map_job(job: dict[str, Any]) -> Fetched | Skipped:
     return Fetched(key, posting, published)
 
 
-class LinkedInSource:
+class LinkedInSource(OffsetPagedSource):
     """Pages through one endpoint by ``offset``; ``date_filter`` asks only for ads after the cursor."""
 
     name = "linkedin"
+    max_limit = MAX_LIMIT
 
     def __init__(
         self,
@@ -87,46 +89,28 @@ class LinkedInSource:
         page_delay: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        self.client = client
+        super().__init__(client, limit=limit, max_pages=max_pages, page_delay=page_delay, sleep=sleep)
         self.keyword = keyword
         self.location = location
         self.endpoint = endpoint
-        self.limit = max(1, min(limit, MAX_LIMIT))
-        self.max_pages = max_pages
-        self.page_delay = page_delay
-        self._sleep = sleep
-        self.complete = False
-        self.stop_reason = ""
-        self.total: int | None = None
 
-    def fetch(self, since: dt.datetime | None) -> Iterator[Fetched | Skipped]:
-        offset, pages = 0, 0
-        self.complete = False
-        while True:
-            params = {
-                "title_filter": self.keyword,
-                "location_filter": self.location,
-                "description_type": "text",
-                "limit": self.limit,
-                "offset": offset,
-                "date_filter": since.strftime("%Y-%m-%dT%H:%M:%S") if since else None,
-            }
-            jobs = self.client.get_json(self.endpoint, params)
-            if isinstance(jobs, dict) and "message" in jobs:  # RapidAPI's error envelope
-                raise SourceError(f"linkedin: the API said: {self.client.redact(str(jobs['message']))}")
-            if not isinstance(jobs, list):
-                raise SourceError(
-                    f"linkedin: unexpected answer from {self.endpoint} (expected a JSON array, got "
-                    f"{type(jobs).__name__}); is --base-url the LinkedIn Job Search API?")
-            for job in jobs:
-                yield map_job(job) if isinstance(job, dict) else Skipped("linkedin:?", "not a JSON object")
-            pages += 1
-            offset += len(jobs)
-            if len(jobs) < self.limit:
-                self.complete = True
-                return
-            if self.max_pages is not None and pages >= self.max_pages:
-                self.stop_reason = f"--max-pages {self.max_pages} reached"
-                return
-            if self.page_delay:
-                self._sleep(self.page_delay)
+    def page(self, offset: int, since: dt.datetime | None) -> list[Any]:
+        params = {
+            "title_filter": self.keyword,
+            "location_filter": self.location,
+            "description_type": "text",
+            "limit": self.limit,
+            "offset": offset,
+            "date_filter": since_param(since),
+        }
+        jobs = self.client.get_json(self.endpoint, params)
+        if isinstance(jobs, dict) and "message" in jobs:  # RapidAPI's error envelope
+            raise SourceError(f"linkedin: the API said: {self.client.redact(str(jobs['message']))}")
+        if not isinstance(jobs, list):
+            raise SourceError(
+                f"linkedin: unexpected answer from {self.endpoint} (expected a JSON array, got "
+                f"{type(jobs).__name__}); is --base-url the LinkedIn Job Search API?")
+        return jobs
+
+    def map_item(self, item: dict[str, Any]) -> Fetched | Skipped:
+        return map_job(item)
