@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from schemas.postings import parse_raw_posting
 from skillpulse import storage

@@ -128,4 +128,5 @@ def test_max_pages_keeps_the_cursor_in_place(cli, api, data_dir, tmp_path):
     assert "sent=3" in result.stdout and "stopped before the end" in result.stderr
     assert json.loads((data_dir / "cursors" / "linkedin@jsonl.json").read_text())["since"] is None
     rest = produce(cli, api, tmp_path / "rest.jsonl")
+    assert rest.exit_code == 0, rest.output
     assert len(read_jsonl(tmp_path / "rest.jsonl")) == 4  # the other four, not the first three again
