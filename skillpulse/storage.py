@@ -100,7 +100,9 @@ def sync_taxonomy(client, database: str, taxonomy=None) -> None:
     """Replace ``skill_taxonomy`` with the taxonomy's skills (category, tier, seed flag)."""
     from skillpulse.domain.taxonomy import default_taxonomy
 
-    taxonomy = taxonomy or default_taxonomy(str(get_settings().taxonomy_path) if get_settings().taxonomy_path else None)
+    if taxonomy is None:
+        path = get_settings().taxonomy_path
+        taxonomy = default_taxonomy(str(path) if path else None)
     rows = [[s.name, s.id, s.category, s.tier or "", int(s.seed)] for s in taxonomy.skills.values()]
     client.command(f"TRUNCATE TABLE IF EXISTS {database}.skill_taxonomy")
     client.insert(f"{database}.skill_taxonomy", rows,
