@@ -114,7 +114,7 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
     taxonomy_path = str(settings.taxonomy_path) if settings.taxonomy_path else None
     enricher = default_enricher(config.pipeline_version, taxonomy_path)
     if settings.extractor != "taxonomy":  # hybrid: the promoted model, loaded once for the whole run
-        from batch.extractor import apply_extractor_setting
+        from skillpulse.extraction.extractor import apply_extractor_setting
 
         try:
             enricher = apply_extractor_setting(enricher, settings)
