@@ -44,7 +44,7 @@ class BatchRunner:
         self.settings = settings
         self.defaults = dict(defaults or {})
         self._queue: queue.Queue = queue.Queue(maxsize=1)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._state: dict[str, Any] = {"state": "idle", "runs": 0, "last": None}
 
     @staticmethod

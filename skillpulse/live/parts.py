@@ -46,6 +46,7 @@ class Part:
     max_backoff_s: float = 60.0
     first_backoff_s: float = 1.0
     healthy_after_s: float = 60.0
+    stop_timeout_s: float = 60.0  # how long a stop waits for the part (a weekly batch cannot be interrupted)
     status: PartStatus = field(init=False)
 
     def __post_init__(self) -> None:
@@ -117,20 +118,27 @@ class Supervisor:
         run_stop.set()
         return True
 
-    def stop(self, order: list[str] | None = None, timeout: float = 60.0) -> None:
-        """Stop every part (``order`` first, then the rest in reverse start order) and wait for each."""
+    def stop(self, order: list[str] | None = None) -> list[str]:
+        """Stop every part (``order`` first, then the rest in reverse start order) and wait for each.
+
+        Returns the parts still running after their ``stop_timeout_s``.
+        """
         self.stopping.set()
         first = list(order or [])
         names = first + [n for n in reversed(list(self.parts)) if n not in first]
+        left: list[str] = []
         for name in names:
             run_stop = self._run_stop.get(name)
             if run_stop is not None:
                 run_stop.set()
             thread = self._threads.get(name)
             if thread is not None:
+                timeout = self.parts[name].stop_timeout_s
                 thread.join(timeout)
                 if thread.is_alive():
-                    log.warning("[up] %s did not stop within %.0fs", name, timeout)
+                    log.warning("[up] %s did not stop within %.0fs; leaving it behind", name, timeout)
+                    left.append(name)
+        return left
 
     def statuses(self) -> list[dict]:
         return [p.status.as_dict() for p in self.parts.values()]

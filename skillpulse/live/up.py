@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -99,17 +100,22 @@ def run_up(data_dir: Path = Path("data"), host: str = "127.0.0.1", port: int = 8
         os.environ["KAFKA_BOOTSTRAP"] = bootstrap
         get_settings.cache_clear()
         settings = get_settings()
-        _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min, files, seed_postings, seed,
-               bad_messages, batch_after_seed, threads, stop)
+        left = _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min, files, seed_postings,
+                      seed, bad_messages, batch_after_seed, threads, stop)
     finally:
         lock.release()
         if broker is not None:
             say("stopping Kafka")
             broker.stop()
+    if left:  # e.g. a weekly batch mid-training: end now rather than tear native threads down under it
+        say(f"left unfinished: {', '.join(left)}")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min, files, seed_postings, seed,
-           bad_messages, batch_after_seed, threads, stop) -> None:
+           bad_messages, batch_after_seed, threads, stop) -> list[str]:
     from waitress.server import create_server
 
     from dashboard.app import create_app
@@ -191,7 +197,8 @@ def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min
 
     supervisor.add(Part("worker", worker_part))
     supervisor.add(Part("dashboard", dashboard_part))
-    supervisor.add(Part("batch", batch.run))
+    # A batch run cannot be interrupted; a stop leaves it unfinished ('running' in batch_runs) after 5 s.
+    supervisor.add(Part("batch", batch.run, stop_timeout_s=5.0))
     if sched:
         supervisor.add(Part("schedule", sched.run))
     if trickle:
@@ -211,17 +218,19 @@ def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min
                          name="up-demo-batch", daemon=True).start()
     say(f"dashboard on {url}/  · API {url}/api (token in {settings.data_dir / 'api-token'})")
     say("query it meanwhile: skillpulse db query \"SELECT count() FROM postings\"  · Ctrl-C stops everything")
+    left: list[str] = []
     try:
         while not stop.wait(1.0):
             pass
     finally:
-        supervisor.stop(order=STOP_ORDER)
+        left = supervisor.stop(order=STOP_ORDER)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         app.server.config["skillpulse_data"].close()
         queries.close()
         client.close()
         say("stopped")
+    return left
 
 
 def up(
