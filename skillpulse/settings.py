@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     encoder: str | None = Field(None, validation_alias=_env("SKILLPULSE_ENCODER"),
                                 description="HF id or path of the sentence encoder; default the offline MiniLM.")
 
+    schedule_producers: str = Field("0 6 * * 1", validation_alias=_env("SCHEDULE_PRODUCERS"),
+                                    description="skillpulse up: cron (local time) of the producers' runs; empty = never.")
+    schedule_batch: str = Field("0 7 * * 1", validation_alias=_env("SCHEDULE_BATCH"),
+                                description="skillpulse up: cron (local time) of the weekly batch; empty = never.")
+    produce_files: Path | None = Field(None, validation_alias=_env("PRODUCE_FILES"),
+                                       description="skillpulse up: a folder the scheduled producers also read.")
+    api_max_rows: int = Field(10_000, validation_alias=_env("API_MAX_ROWS"),
+                              description="skillpulse up: most rows one /api/query answer returns.")
+    api_timeout_s: float = Field(30.0, validation_alias=_env("API_TIMEOUT_S"),
+                                 description="skillpulse up: longest run of one /api/query, seconds.")
+
     @property
     def resolved_clickhouse_url(self) -> str:
         """The ClickHouse URL in use: ``CLICKHOUSE_URL`` or embedded chDB under ``data_dir``."""
