@@ -17,7 +17,9 @@ the number of terms: no loop over the taxonomy and no regex alternation.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 from typing import Generic, TypeVar
 
 import ahocorasick
@@ -34,6 +36,8 @@ _ENCODING = ("utf-8", "surrogatepass")  # lone surrogates (valid in JSON) are ke
 
 # Non-ASCII characters seen so far, by kind: "w" word, "s" white space, "n" other.
 _KINDS: dict[str, str] = {}
+_SPACE_RUN = re.compile(rb"  +")
+_SECOND = itemgetter(1)
 
 
 def _kind(ch: str) -> str:
@@ -63,6 +67,7 @@ class PhraseMatcher(Generic[T]):
         # Non-word characters that terms contain keep their identity; all others become _OTHER.
         self._kept = frozenset(c for form in forms for c in form if c != " " and _kind(c) == "n")
         self._kept_bytes = tuple(c.encode(*_ENCODING) for c in sorted(self._kept))
+        self._marks = (_OTHER.decode(), *(k.decode("latin-1") for k in self._kept_bytes))
         table = bytearray(range(256))
         for i in range(128):
             ch = chr(i)
@@ -70,29 +75,39 @@ class PhraseMatcher(Generic[T]):
                 table[i] = 0x20
             elif _kind(ch) == "n" and ch not in self._kept:
                 table[i] = _OTHER[0]
+            else:
+                table[i] = ord(ch.lower())
         self._table = bytes(table)
-        self._automaton = ahocorasick.Automaton()
-        for form, value in forms.items():
-            pattern = self._encode(form)
-            self._automaton.add_word(pattern, (len(pattern), len(form), value))
-        self._size = len(forms)
-        if self._size:
-            self._automaton.make_automaton()
+        self._non_ascii: dict[str, bytes | None] = {}  # replacement of each non-ASCII character seen
+        self._forms = forms
+        self._automaton = self._build(lambda form, value: value)
+        self._spans_automaton: ahocorasick.Automaton | None = None  # built on first use
+
+    def _build(self, payload) -> ahocorasick.Automaton:
+        automaton = ahocorasick.Automaton()
+        for form, value in self._forms.items():
+            automaton.add_word(self._encode(form), payload(form, value))
+        if self._forms:
+            automaton.make_automaton()
+        return automaton
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._forms)
 
     def _encode(self, text: str) -> str:
-        """``text`` (lower-cased) with word boundaries made visible, padded with a space each end.
+        """``text`` lower-cased, word boundaries made visible, padded with a space at each end.
 
-        The result is the UTF-8 bytes read as Latin-1, so the automaton walks one byte per step.
+        All of it is bytes operations in C: UTF-8, one translation table (case, white space,
+        non-word characters no term holds), one regex for runs of spaces, a replace per non-word
+        character kept. The result is those bytes read as Latin-1: the automaton walks bytes.
         """
-        data = text.encode(*_ENCODING)
-        if not text.isascii():
-            data = self._plain_non_ascii(data)
-        data = data.translate(self._table)
-        while b"  " in data:
-            data = data.replace(b"  ", b" ")
+        if text.isascii():
+            data = text.encode("ascii")
+        else:
+            if "\u03a3" in text:  # capital sigma lower-cases by context ("ς" at a word's end)
+                text = text.lower()
+            data = self._plain_non_ascii(text.encode(*_ENCODING))
+        data = _SPACE_RUN.sub(b" ", data.translate(self._table))
         if _OTHER in data:
             data = data.replace(_OTHER, b" \x01 ")
         for kept in self._kept_bytes:
@@ -101,21 +116,29 @@ class PhraseMatcher(Generic[T]):
         return (b" " + data + b" ").decode("latin-1")
 
     def _plain_non_ascii(self, data: bytes) -> bytes:
-        """Non-ASCII white space as a space, other non-word characters no term holds as _OTHER.
-
-        Visits each distinct non-ASCII character once (Swedish letters are word characters and
-        stay as they are).
-        """
+        """Non-ASCII characters lower-cased, white space as a space, other non-word characters
+        that no term holds as _OTHER; each distinct character is looked at once per text (Swedish
+        letters in lower case stay as they are)."""
         for ch in set(data.translate(None, _ASCII).decode(*_ENCODING)):
-            kind = _kind(ch)
-            if kind == "s":
-                data = data.replace(ch.encode(*_ENCODING), b" ")
-            elif kind == "n" and ch not in self._kept:
-                data = data.replace(ch.encode(*_ENCODING), _OTHER)
+            try:
+                replacement = self._non_ascii[ch]
+            except KeyError:
+                replacement = self._non_ascii[ch] = self._replacement(ch)
+            if replacement is not None:
+                data = data.replace(ch.encode(*_ENCODING), replacement)
         return data
 
+    def _replacement(self, ch: str) -> bytes | None:
+        """What one non-ASCII character becomes before the table applies (None: itself)."""
+        out = []
+        for c in ch.lower():
+            kind = _kind(c)
+            out.append(" " if kind == "s" else "\x01" if kind == "n" and c not in self._kept and not c.isascii() else c)
+        replacement = "".join(out)
+        return None if replacement == ch else replacement.encode(*_ENCODING)
+
     def _values(self, encoded: str) -> set[T]:
-        return {value for _end, (_n, _m, value) in self._automaton.iter(encoded)} if self._size else set()
+        return set(map(_SECOND, self._automaton.iter(encoded))) if self._forms else set()
 
     def find_normalised(self, text: str) -> set[T]:
         """Values of all terms in ``text``, which must already be ``normalise``d."""
@@ -123,7 +146,7 @@ class PhraseMatcher(Generic[T]):
 
     def find(self, text: str) -> set[T]:
         """Values of all terms occurring in raw ``text`` (HTML and case are handled)."""
-        return self._values(self._encode(as_text(text).lower()))
+        return self._values(self._encode(as_text(text)))
 
     def find_spans_normalised(self, text: str) -> list[tuple[int, int, T]]:
         """``(start, end, value)`` of each term occurrence in normalised ``text``, by position.
@@ -131,17 +154,19 @@ class PhraseMatcher(Generic[T]):
         Same whole-word rules as ``find_normalised``; where occurrences overlap the longest
         (then the leftmost) wins, so "deep learning" is one span, not also "learning".
         """
-        if not self._size:
+        if not self._forms:
             return []
+        if self._spans_automaton is None:
+            self._spans_automaton = self._build(lambda form, value: (len(form), value))
         encoded = self._encode(text)
         ascii_only = text.isascii()
-        marks = (_OTHER.decode(), *(k.decode("latin-1") for k in self._kept_bytes))
         hits: list[tuple[int, int, T]] = []
-        for end, (_n, length, value) in self._automaton.iter(encoded):
-            # encoded[:end] holds whole characters up to the term's last; count the text's ones.
+        for end, (length, value) in self._spans_automaton.iter(encoded):
+            # encoded[1:end] holds whole characters up to the term's last: count the text's ones
+            # (each kept or _OTHER character brought two spaces with it).
             prefix = encoded[1:end]
             chars = len(prefix) if ascii_only else len(prefix.encode("latin-1").decode(*_ENCODING))
-            stop = chars - 2 * sum(prefix.count(m) for m in marks)
+            stop = chars - 2 * sum(prefix.count(mark) for mark in self._marks)
             hits.append((stop - length, stop, value))
         hits.sort(key=lambda h: (h[0] - h[1], h[0]))  # longest first, then leftmost
         taken: list[tuple[int, int, T]] = []
