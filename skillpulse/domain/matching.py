@@ -38,6 +38,8 @@ _ENCODING = ("utf-8", "surrogatepass")  # lone surrogates (valid in JSON) are ke
 _KINDS: dict[str, str] = {}
 _SPACE_RUN = re.compile(rb"  +")
 _SECOND = itemgetter(1)
+_MEMO_CHARS = 120  # texts up to this long are remembered by ``find``…
+_MEMO_SIZE = 8192  # …this many per matcher, then forgotten all at once
 
 
 def _kind(ch: str) -> str:
@@ -82,6 +84,7 @@ class PhraseMatcher(Generic[T]):
         self._forms = forms
         self._automaton = self._build(lambda form, value: value)
         self._spans_automaton: ahocorasick.Automaton | None = None  # built on first use
+        self._memo: dict[str, frozenset[T]] = {}
 
     def _build(self, payload) -> ahocorasick.Automaton:
         automaton = ahocorasick.Automaton()
@@ -145,8 +148,18 @@ class PhraseMatcher(Generic[T]):
         return self._values(self._encode(text))
 
     def find(self, text: str) -> set[T]:
-        """Values of all terms occurring in raw ``text`` (HTML and case are handled)."""
-        return self._values(self._encode(as_text(text)))
+        """Values of all terms occurring in raw ``text`` (HTML and case are handled).
+
+        Short texts (titles: the same few thousand recur all day) are remembered, a bounded number.
+        """
+        if len(text) > _MEMO_CHARS:
+            return self._values(self._encode(as_text(text)))
+        found = self._memo.get(text)
+        if found is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[text] = frozenset(self._values(self._encode(as_text(text))))
+        return set(found)
 
     def find_spans_normalised(self, text: str) -> list[tuple[int, int, T]]:
         """``(start, end, value)`` of each term occurrence in normalised ``text``, by position.
