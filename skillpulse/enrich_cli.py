@@ -7,6 +7,7 @@ in input order, so the output is the same whatever the number of workers.
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections import deque
@@ -49,6 +50,9 @@ def enrich(
         pipeline_version or settings.pipeline_version,
         str(taxonomy or settings.taxonomy_path) if (taxonomy or settings.taxonomy_path) else None,
     )
+    # What start-up loaded (modules, taxonomy, automaton) is never garbage: keep the cycle collector
+    # from rescanning it for every batch (and from touching pages the forked workers share).
+    gc.freeze()
     out = sys.stdout.buffer
     bad = 0
     for data, errors in _results(enricher, _chunks(sys.stdin.buffer), strict, workers or _usable_cpus()):
@@ -99,8 +103,8 @@ def enrich_chunk(enricher: Enricher, chunk: Numbered, strict: bool) -> ChunkResu
             continue
         if strict:
             break
-    dumps = orjson.dumps
-    data = b"".join([dumps(row) + b"\n" for row in enricher.enrich_json_many(raws)])
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    data = b"".join([dumps(row, option=newline) for row in enricher.enrich_json_many(raws)])
     return data, errors
 
 

@@ -29,7 +29,7 @@ class Enricher:
 
     def _fields(self, raw: RawPosting, skills: set[str]) -> dict[str, Any]:
         """What enrichment adds to ``raw``: the enriched posting's own fields."""
-        known = sorted(s for s in skills if s in self.taxonomy.skills)
+        known = sorted(skills & self.taxonomy.skills.keys())
         info = [self.taxonomy.skills[s] for s in known]
         return dict(
             posting_key=posting_key(raw.title, raw.company, raw.location),
