@@ -16,7 +16,8 @@ The seed loop's cost grows with the number of labels, so on the padded taxonomie
 sample sized to take about two seconds per run; postings/s is per posting either way.
 
 Then, **whole processes** on the same files (start-up, JSON in and out, everything a user waits
-for), median of ``--runs`` runs taking turns: ``python bench/seed_reference.py`` (the seed's loop
+for), wall and CPU seconds (CPU: what the machine spent, all worker processes included; on a
+machine shared with other jobs the fairer figure), median of ``--runs`` runs taking turns: ``python bench/seed_reference.py`` (the seed's loop
 as shipped, its 71 terms, ``json.loads``/``json.dumps`` per line) against ``skillpulse enrich``
 with the packaged taxonomy (default workers, and ``--workers 1``) and with the padded 1k and 5k
 taxonomies. Two inputs: the synthetic postings as generated, and the same postings made ~1.4 KB
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -117,16 +119,21 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
 
 
-def median_seconds(commands: list[tuple[list[str], Path]], runs: int, env: dict[str, str]) -> list[float]:
-    """Wall seconds of each ``(argv, stdin file)`` as a whole process, median of ``runs``, taking turns."""
-    spent: list[list[float]] = [[] for _ in commands]
+def median_seconds(commands: list[tuple[list[str], Path]], runs: int,
+                   env: dict[str, str]) -> list[tuple[float, float]]:
+    """``(wall, cpu)`` seconds of each ``(argv, stdin file)`` as a whole process (cpu: user + system
+    of it and its workers), medians of ``runs``, the commands taking turns within each run."""
+    spent: list[list[tuple[float, float]]] = [[] for _ in commands]
     for _ in range(runs):
         for (argv, stdin), times in zip(commands, spent):
             with stdin.open("rb") as source:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
                 subprocess.run(argv, stdin=source, stdout=subprocess.DEVNULL, check=True, env=env)
-                times.append(time.perf_counter() - start)
-    return [statistics.median(t) for t in spent]
+                wall = time.perf_counter() - start
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                times.append((wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime))
+    return [(statistics.median(w for w, _ in t), statistics.median(c for _, c in t)) for t in spent]
 
 
 def whole_process(rows: list[dict[str, Any]], full: dict[str, Any], runs: int) -> float:
@@ -157,18 +164,21 @@ def whole_process(rows: list[dict[str, Any]], full: dict[str, Any], runs: int) -
                     ("skillpulse enrich --workers 1", [*ours, "--workers", "1"]),
                     ("skillpulse enrich, 1k labels", [*ours, "--taxonomy", str(folder / "pad1000.yaml")]),
                     ("skillpulse enrich, 5k labels", [*ours, "--taxonomy", str(folder / "pad5000.yaml")])]
-        header = f"  {'input':<11}{'process':<34}{'seconds':>9}{'postings/s':>12}{'vs seed':>9}"
+        header = (f"  {'input':<11}{'process':<34}{'wall s':>8}{'postings/s':>12}{'vs seed':>9}"
+                  f"{'cpu s':>8}{'vs seed':>9}")
         print(header + "\n  " + "-" * (len(header) - 2))
         goal = 0.0
         for name, data in inputs.items():
             stdin = folder / f"{name[:3]}.jsonl"
-            seconds = median_seconds([(argv, stdin) for _label, argv in variants], runs, env)
-            for (label, _argv), sec in zip(variants, seconds):
-                print(f"  {name:<11}{label:<34}{sec:>9.2f}{len(data) / sec:>12,.0f}{seconds[0] / sec:>8.1f}x",
-                      flush=True)
+            measured = median_seconds([(argv, stdin) for _label, argv in variants], runs, env)
+            (seed_wall, seed_cpu) = measured[0]
+            for (label, _argv), (wall, cpu) in zip(variants, measured):
+                print(f"  {name:<11}{label:<34}{wall:>8.2f}{len(data) / wall:>12,.0f}{seed_wall / wall:>8.1f}x"
+                      f"{cpu:>8.2f}{seed_cpu / cpu:>8.1f}x", flush=True)
             if name == "1.4 KB":
-                goal = seconds[0] / seconds[1]
-                print(f"  1k -> 5k labels, whole process: enrich keeps {seconds[3] / seconds[4]:.0%} of its throughput")
+                goal = seed_wall / measured[1][0]
+                print(f"  1k -> 5k labels, whole process: enrich keeps {measured[3][0] / measured[4][0]:.0%} "
+                      f"of its throughput")
     return goal
 
 
