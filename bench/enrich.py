@@ -1,4 +1,5 @@
-"""Enrichment throughput: SkillPulse's enricher against seed 004's naive loop, in the same process.
+"""Enrichment throughput: SkillPulse's enricher against seed 004's naive loop, in one process and as
+whole processes on the same files.
 
     .venv/bin/python bench/enrich.py [--count 20000] [--runs 5] [--seed 1] [--part all|in-process|whole]
 
@@ -17,11 +18,12 @@ sample sized to take about two seconds per run; postings/s is per posting either
 
 Then, **whole processes** on the same files (start-up, JSON in and out, everything a user waits
 for), wall and CPU seconds (CPU: what the machine spent, all worker processes included; on a
-machine shared with other jobs the fairer figure), median of ``--runs`` runs taking turns: ``python bench/seed_reference.py`` (the seed's loop
-as shipped, its 71 terms, ``json.loads``/``json.dumps`` per line) against ``skillpulse enrich``
+machine shared with other jobs the fairer figure), median of ``--runs`` runs taking turns:
+``python bench/seed_reference.py`` (the seed's loop as shipped, its 71 terms,
+``json.loads``/``json.dumps`` per line) against ``skillpulse enrich``
 with the packaged taxonomy (default workers, one, two) and, in one process, with the padded 1k and
 5k taxonomies. Two inputs: the synthetic postings as generated, and the same postings made ~1.4 KB
-each (~15 skill mentions) by appending other postings' descriptions (deterministic).
+each (~13 skill mentions) by appending other postings' descriptions (deterministic).
 
 Goals: ``skillpulse enrich`` >= 2x the seed's loop as a whole process on the 1.4 KB postings with the
 packaged taxonomy (1x is the floor), and near-flat cost from 1k to 5k labels.
