@@ -3,8 +3,9 @@
 Not used by SkillPulse. It is kept exactly as the seed writes it, bugs included: substring matching
 ("r" is found in "for", "aws" in "laws"), a loop over every skill for every posting, seniority by
 the first level in dict order whose indicator is a substring ("Lead ML Engineer" is "senior").
-The only addition is that the skill table can be swapped (``with_skills``) to time the same loop
-over a larger taxonomy.
+The only additions: the skill table can be swapped (``with_skills``) to time the same loop over a
+larger taxonomy, and ``main`` runs the loop as a whole process (``python bench/seed_reference.py
+< postings.jsonl``), JSON lines in and out.
 """
 from __future__ import annotations
 
@@ -117,3 +118,21 @@ def with_skills(skills: Dict[str, List[str]]) -> None:
     """Swap the module's skill table (the benchmark times the same loop over bigger taxonomies)."""
     global AI_SKILLS
     AI_SKILLS = skills
+
+
+def main() -> None:
+    """The seed's loop as a whole process, as shipped: JSONL on stdin, one JSON line per posting out.
+
+    ``bench/enrich.py`` times it against ``skillpulse enrich`` on the same file.
+    """
+    import json
+    import sys
+
+    rows = [json.loads(line) for line in sys.stdin if line.strip()]
+    write = sys.stdout.write
+    for row in process_job_postings(rows):
+        write(json.dumps(row, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,31 +1,53 @@
-"""Whole-word, whole-phrase matching of many terms in one pass over a text.
+"""Whole-word, whole-phrase matching of many terms in one pass over a text, in C.
 
-Single-token terms (``python``, ``c++``, ``k8s``, ``maskininlärning``) are found by splitting the text
-into tokens once and intersecting with a dict; terms with spaces or inner punctuation
-(``deep learning``, ``scikit-learn``, ``ux/ui``, ``node.js``) by an Aho-Corasick automaton whose hits
-are kept only at word boundaries. Cost grows with the text, not with the number of terms: no loop
-over the taxonomy and no regex alternation.
+A character is a *word* character if it is a letter or digit or one of ``& + # _`` (so ``c++``,
+``c#``, ``r&d`` are one word); every other character ends a word. A term is found where it stands
+between two non-word characters (or the ends of the text): ``r`` is not in "for", ``aws`` not in
+"laws", ``.net`` not in "asp.net", ``sr.`` not in "sr.x".
+
+How, without a Python step per character or per hit: the text is rewritten once, with bytes
+operations, so that word boundaries become spaces an Aho-Corasick automaton can see. White space
+runs become one space; every other non-word character ``c`` that occurs in some term becomes
+`` c `` (spaces around it); one that occurs in no term becomes `` \\x01 ``; the whole text is
+padded with a space at each end. Terms are rewritten the same way and padded too. Between two
+visible characters the number of spaces then depends only on their kinds and on whether a space
+stood between them, so the padded term occurs in the rewritten text exactly where the term stands
+as whole words (``deep,learning`` is not ``deep learning``). Cost grows with the text, not with
+the number of terms: no loop over the taxonomy and no regex alternation.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 from typing import Generic, TypeVar
 
 import ahocorasick
 
-from skillpulse.domain.text import normalise, readable
+from skillpulse.domain.text import as_text, normalise, readable
 
 T = TypeVar("T")
 
-# A token is a run of word characters plus the marks that belong to names like c++, c#, r&d.
-# "&" keeps "r" out of "r&d"; "+" and "#" keep "c" out of "c++".
-_TOKEN = re.compile(r"[\w&+#]+")
-_JOINERS = frozenset("&+#_")
+_JOINERS = "&+#_"
+_OTHER = b"\x01"  # stands for every non-word character that no term contains
+_ASCII = bytes(range(128))
+_WHITE = frozenset(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")  # ASCII white space as str.split sees it
+_ENCODING = ("utf-8", "surrogatepass")  # lone surrogates (valid in JSON) are kept, as non-word characters
+
+# Non-ASCII characters seen so far, by kind: "w" word, "s" white space, "n" other.
+_KINDS: dict[str, str] = {}
+_SPACE_RUN = re.compile(rb"  +")
+_SECOND = itemgetter(1)
+_MEMO_CHARS = 120  # texts up to this long are remembered by ``find``…
+_MEMO_SIZE = 8192  # …this many per matcher, then forgotten all at once
 
 
-def _is_joiner(ch: str) -> bool:
-    return ch.isalnum() or ch in _JOINERS
+def _kind(ch: str) -> str:
+    kind = _KINDS.get(ch)
+    if kind is None:
+        kind = "w" if ch.isalnum() or ch in _JOINERS else "s" if ch.isspace() else "n"
+        _KINDS[ch] = kind
+    return kind
 
 
 class PhraseMatcher(Generic[T]):
@@ -36,46 +58,108 @@ class PhraseMatcher(Generic[T]):
     """
 
     def __init__(self, terms: Mapping[str, T]):
-        self._tokens: dict[str, T] = {}
-        self._automaton = ahocorasick.Automaton()
+        forms: dict[str, T] = {}
         for surface, value in terms.items():
             form = normalise(surface).strip()
             if not form:
                 raise ValueError(f"empty term for {value!r}")
-            if _TOKEN.fullmatch(form):
-                self._tokens[form] = value
+            if _OTHER.decode() in form:
+                raise ValueError(f"term {surface!r} holds a control character")
+            forms[form] = value
+        # Non-word characters that terms contain keep their identity; all others become _OTHER.
+        self._kept = frozenset(c for form in forms for c in form if c != " " and _kind(c) == "n")
+        self._kept_bytes = tuple(c.encode(*_ENCODING) for c in sorted(self._kept))
+        self._marks = (_OTHER.decode(), *(k.decode("latin-1") for k in self._kept_bytes))
+        table = bytearray(range(256))
+        for i in range(128):
+            ch = chr(i)
+            if ch in _WHITE:
+                table[i] = 0x20
+            elif _kind(ch) == "n" and ch not in self._kept:
+                table[i] = _OTHER[0]
             else:
-                self._automaton.add_word(form, (len(form), value))
-        self._has_phrases = len(self._automaton) > 0
-        if self._has_phrases:
-            self._automaton.make_automaton()
-        self._token_keys = self._tokens.keys()
+                table[i] = ord(ch.lower())
+        self._table = bytes(table)
+        self._non_ascii: dict[str, bytes | None] = {}  # replacement of each non-ASCII character seen
+        self._forms = forms
+        self._automaton = self._build(lambda form, value: value)
+        self._spans_automaton: ahocorasick.Automaton | None = None  # built on first use
+        self._memo: dict[str, frozenset[T]] = {}
+
+    def _build(self, payload) -> ahocorasick.Automaton:
+        automaton = ahocorasick.Automaton()
+        for form, value in self._forms.items():
+            automaton.add_word(self._encode(form), payload(form, value))
+        if self._forms:
+            automaton.make_automaton()
+        return automaton
 
     def __len__(self) -> int:
-        return len(self._tokens) + len(self._automaton)
+        return len(self._forms)
+
+    def _encode(self, text: str) -> str:
+        """``text`` lower-cased, word boundaries made visible, padded with a space at each end.
+
+        All of it is bytes operations in C: UTF-8, one translation table (case, white space,
+        non-word characters no term holds), one regex for runs of spaces, a replace per non-word
+        character kept. The result is those bytes read as Latin-1: the automaton walks bytes.
+        """
+        if text.isascii():
+            data = text.encode("ascii")
+        else:
+            if "\u03a3" in text:  # capital sigma lower-cases by context ("ς" at a word's end)
+                text = text.lower()
+            data = self._plain_non_ascii(text.encode(*_ENCODING))
+        data = _SPACE_RUN.sub(b" ", data.translate(self._table))
+        if _OTHER in data:
+            data = data.replace(_OTHER, b" \x01 ")
+        for kept in self._kept_bytes:
+            if kept in data:
+                data = data.replace(kept, b" " + kept + b" ")
+        return (b" " + data + b" ").decode("latin-1")
+
+    def _plain_non_ascii(self, data: bytes) -> bytes:
+        """Non-ASCII characters lower-cased, white space as a space, other non-word characters
+        that no term holds as _OTHER; each distinct character is looked at once per text (Swedish
+        letters in lower case stay as they are)."""
+        for ch in set(data.translate(None, _ASCII).decode(*_ENCODING)):
+            try:
+                replacement = self._non_ascii[ch]
+            except KeyError:
+                replacement = self._non_ascii[ch] = self._replacement(ch)
+            if replacement is not None:
+                data = data.replace(ch.encode(*_ENCODING), replacement)
+        return data
+
+    def _replacement(self, ch: str) -> bytes | None:
+        """What one non-ASCII character becomes before the table applies (None: itself)."""
+        out = []
+        for c in ch.lower():
+            kind = _kind(c)
+            out.append(" " if kind == "s" else "\x01" if kind == "n" and c not in self._kept and not c.isascii() else c)
+        replacement = "".join(out)
+        return None if replacement == ch else replacement.encode(*_ENCODING)
+
+    def _values(self, encoded: str) -> set[T]:
+        return set(map(_SECOND, self._automaton.iter(encoded))) if self._forms else set()
 
     def find_normalised(self, text: str) -> set[T]:
         """Values of all terms in ``text``, which must already be ``normalise``d."""
-        tokens = self._tokens
-        found = {tokens[t] for t in self._token_keys & set(_TOKEN.findall(text))}
-        if self._has_phrases:
-            found.update(value for _, _, value in self._phrase_hits(text))
-        return found
-
-    def _phrase_hits(self, text: str):
-        """``(start, end, value)`` of automaton hits that stand as whole words (end exclusive)."""
-        last = len(text) - 1
-        for end, (length, value) in self._automaton.iter(text):
-            start = end - length + 1
-            if start > 0 and _is_joiner(text[start - 1]):
-                continue
-            if end < last and _is_joiner(text[end + 1]):
-                continue
-            yield start, end + 1, value
+        return self._values(self._encode(text))
 
     def find(self, text: str) -> set[T]:
-        """Values of all terms occurring in raw ``text`` (HTML and case are handled)."""
-        return self.find_normalised(normalise(text))
+        """Values of all terms occurring in raw ``text`` (HTML and case are handled).
+
+        Short texts (titles: the same few thousand recur all day) are remembered, a bounded number.
+        """
+        if len(text) > _MEMO_CHARS:
+            return self._values(self._encode(as_text(text)))
+        found = self._memo.get(text)
+        if found is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[text] = frozenset(self._values(self._encode(as_text(text))))
+        return set(found)
 
     def find_spans_normalised(self, text: str) -> list[tuple[int, int, T]]:
         """``(start, end, value)`` of each term occurrence in normalised ``text``, by position.
@@ -83,14 +167,20 @@ class PhraseMatcher(Generic[T]):
         Same whole-word rules as ``find_normalised``; where occurrences overlap the longest
         (then the leftmost) wins, so "deep learning" is one span, not also "learning".
         """
+        if not self._forms:
+            return []
+        if self._spans_automaton is None:
+            self._spans_automaton = self._build(lambda form, value: (len(form), value))
+        encoded = self._encode(text)
+        ascii_only = text.isascii()
         hits: list[tuple[int, int, T]] = []
-        tokens = self._tokens
-        for m in _TOKEN.finditer(text):
-            value = tokens.get(m.group())
-            if value is not None:
-                hits.append((m.start(), m.end(), value))
-        if self._has_phrases:
-            hits.extend(self._phrase_hits(text))
+        for end, (length, value) in self._spans_automaton.iter(encoded):
+            # encoded[1:end] holds whole characters up to the term's last: count the text's ones
+            # (each kept or _OTHER character brought two spaces with it).
+            prefix = encoded[1:end]
+            chars = len(prefix) if ascii_only else len(prefix.encode("latin-1").decode(*_ENCODING))
+            stop = chars - 2 * sum(prefix.count(mark) for mark in self._marks)
+            hits.append((stop - length, stop, value))
         hits.sort(key=lambda h: (h[0] - h[1], h[0]))  # longest first, then leftmost
         taken: list[tuple[int, int, T]] = []
         for hit in hits:

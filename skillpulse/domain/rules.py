@@ -65,4 +65,4 @@ def rules_from_data(data: dict[str, Any]) -> Rules:
 def default_rules() -> Rules:
     """The packaged rules, loaded once per process."""
     text = resources.files("schemas").joinpath("rules.yaml").read_text(encoding="utf-8")
-    return rules_from_data(yaml.safe_load(text))
+    return rules_from_data(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
