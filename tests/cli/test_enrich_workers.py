@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from skillpulse.enrich_cli import CHUNK_LINES
-from tests.cli.test_enrich_command import LEAD, SEED, jsonl, run
+from test_enrich_command import LEAD, SEED, jsonl, run
 
 N = CHUNK_LINES * 2 + 300  # three chunks
 
