@@ -78,14 +78,27 @@ def scalar(env: dict, sql: str):
     return next(iter(rows[0].values()))
 
 
-def committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
-    """Sum of the group's committed offsets on ``topic`` (0 where none)."""
-    from confluent_kafka import Consumer, TopicPartition
+def committed(bootstrap: str, group: str, topic: str, partitions: int, timeout: float = 30) -> int:
+    """Sum of the group's committed offsets on ``topic`` (0 where none).
+
+    A retriable broker answer (NOT_COORDINATOR while a fresh broker loads its offsets topic, or while
+    the group's coordinator moves) is asked again: it says "not yet", not "no offsets".
+    """
+    import time
+
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
 
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    deadline = time.monotonic() + timeout
     try:
-        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
-        return sum(max(tp.offset, 0) for tp in tps)
+        while True:
+            try:
+                tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+                return sum(max(tp.offset, 0) for tp in tps)
+            except KafkaException as exc:
+                if not exc.args[0].retriable() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
     finally:
         consumer.close()
 
