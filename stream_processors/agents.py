@@ -205,6 +205,54 @@ class GapGuard:
         return missing
 
 
+class StallWatch:
+    """Notices a partition whose commits cannot advance, and says why, so the worker can read it again.
+
+    Faust commits a partition only up to its first unacknowledged offset. If offsets between the
+    committed one and the first acknowledged one never come back (seen after a rebalance moved a
+    killed worker's partitions: the fetch position was ahead of the committed offset), every later
+    acknowledgement piles up behind the hole and the group never catches up: a wedge. A hole seen at
+    two checks in a row is reported; the worker then seeks the partition back to its committed offset
+    (processing is idempotent), which fills the hole.
+    """
+
+    def __init__(self):
+        self.seen: dict = {}
+
+    def check(self, acked: dict, committed: dict, topic: str) -> list[tuple]:
+        """``[(tp, committed, first_acked)]`` of partitions stuck since the previous check."""
+        stuck = []
+        for tp, offsets in list(acked.items()):
+            if tp.topic != topic:
+                continue
+            done = committed.get(tp)
+            head = min(offsets) if offsets else None
+            if done is None or head is None or head <= done:
+                self.seen.pop(tp, None)
+                continue
+            state = (done, head)
+            if self.seen.get(tp) == state:
+                stuck.append((tp, done, head))
+                self.seen.pop(tp, None)
+            else:
+                self.seen[tp] = state
+        return stuck
+
+
+def watch_stalls(app, topic: str, stats: Stats, interval_s: float = 3.0) -> None:
+    """Register the timer that runs ``StallWatch`` on ``app``'s consumer and seeks stuck partitions back."""
+    watch = StallWatch()
+
+    @app.timer(interval=interval_s)
+    async def unstick() -> None:
+        consumer = app.consumer
+        for tp, done, head in watch.check(getattr(consumer, "_acked", {}), getattr(consumer, "_committed_offset", {}), topic):
+            log.warning("partition %d: offsets %d..%d were never acknowledged, so commits cannot pass them;"
+                        " reading the partition again from %d", tp.partition, done, head - 1, done)
+            stats.refetched_gaps += 1
+            await consumer.seek(tp, done)
+
+
 def withhold_acks(events) -> None:
     """Make take_events' coming acknowledgement a no-op for these events, so their offsets stay uncommitted.
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from skillpulse.settings import Settings
-from stream_processors.agents import BatchProcessor, Stats, attach_pipeline
+from stream_processors.agents import BatchProcessor, Stats, attach_pipeline, watch_stalls
 from stream_processors.app import WorkerConfig, create_app
 from stream_processors.sink import ClickHouseSink
 from stream_processors.tables import DEDUPE_TABLE, DedupeIndex, dedupe_table
@@ -124,6 +124,8 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
     sink = ClickHouseSink(settings, config.pipeline_version, activate=config.activate)
     attach_pipeline(app, raw_topic(app, settings.raw_topic), dlq_topic(app, settings.dlq_topic), processor, sink,
                     config.batch_size, config.max_wait_s)
+
+    watch_stalls(app, settings.raw_topic, stats)
 
     worker = faust.Worker(app, loglevel=config.log_level.upper(), quiet=True, redirect_stdouts=False, loop=loop)
     worker.spinner = None  # no terminal escapes in logs and in the demo's output

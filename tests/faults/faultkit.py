@@ -132,12 +132,37 @@ def add_reject_constraint(stream: Stream) -> None:
             f"ALTER TABLE postings_all ADD CONSTRAINT no_poison CHECK position(title, '{REJECT_MARK}') = 0")
 
 
+STARTED: list[subprocess.Popen] = []  # every worker started, so a failed test never leaves one running
+
+
 def start_worker(stream: Stream, log_path: Path, *args: str, **env: str) -> subprocess.Popen:
     """A worker process (with the enricher fault installed), logging to ``log_path``."""
     stream.logs.append(log_path)
     with open(log_path, "ab") as log:
-        return subprocess.Popen([*INJECT, "worker", "--log-level", "warning", *args], env={**stream.env, **env},
-                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen([*INJECT, "worker", "--log-level", "warning", *args], env={**stream.env, **env},
+                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    STARTED.append(worker)
+    return worker
+
+
+def stop_all() -> None:
+    """Kill every worker this process started that still runs (test teardown)."""
+    while STARTED:
+        worker = STARTED.pop()
+        if worker.poll() is None:
+            kill9(worker)
+
+
+def lag_by_partition(stream: Stream) -> dict[int, tuple[int, int]]:
+    """``partition -> (committed, end)``: where a worker that did not catch up stands."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": stream.bootstrap, "group.id": stream.group, "enable.auto.commit": False})
+    try:
+        tps = consumer.committed([TopicPartition(stream.topic, p) for p in range(PARTITIONS)], timeout=10)
+        return {tp.partition: (tp.offset, consumer.get_watermark_offsets(tp, timeout=10)[1]) for tp in tps}
+    finally:
+        consumer.close()
 
 
 def committed(stream: Stream) -> int:
@@ -286,3 +311,31 @@ def env_without(name: str) -> dict:
     env = dict(os.environ)
     env.pop(name, None)
     return env
+
+
+_EXPORT = """
+import sys, clickhouse_connect
+c = clickhouse_connect.get_client(dsn=sys.argv[1])
+for table in ("postings_all", "posting_sightings"):
+    with open(sys.argv[2] + "." + table, "wb") as out:
+        out.write(c.raw_query(f"SELECT * FROM skillpulse.{table}", fmt="Native"))
+"""
+_IMPORT = """
+import sys, clickhouse_connect
+c = clickhouse_connect.get_client(dsn=sys.argv[1])
+for table in ("postings_all", "posting_sightings"):
+    with open(sys.argv[2] + "." + table, "rb") as src:
+        c.raw_insert(f"skillpulse.{table}", insert_block=src.read(), fmt="Native")
+"""
+
+
+def merge_store(source: Path, target: Path, scratch: Path) -> None:
+    """Insert every row of the chDB store under ``source`` into the one under ``target``.
+
+    Stands in for a shared ClickHouse server (none runs here; chDB allows one process per path): both
+    tables are ReplacingMergeTree whose outcome does not depend on the order of inserts, so the merged
+    store holds what one server would hold after both workers' inserts.
+    """
+    for code, path in ((_EXPORT, source), (_IMPORT, target)):
+        dsn = f"chdb://{(path / 'clickhouse').resolve()}"
+        subprocess.run([sys.executable, "-c", code, dsn, str(scratch)], check=True, timeout=120)

@@ -113,3 +113,27 @@ def test_d_every_poison_kind_mixed_into_good_traffic(kafka_bootstrap, unique_nam
     # the hostile-but-valid ones are stored like any other posting
     titles = {r["title"] for r in fk.kit.query(stream.env, "SELECT title FROM postings WHERE company = 'Hostile 24'")}
     assert titles == {p["title"] for p in fk.hostile_but_valid(24)}
+
+
+def test_e_two_workers_in_one_group_one_killed(kafka_bootstrap, unique_name, tmp_path):
+    """Both workers share the group (and so the partitions and the dedupe changelog); each has its own
+    chDB directory (one process per path), merged at the end as one ClickHouse server would hold them."""
+    stream = fk.make_stream(kafka_bootstrap, unique_name, tmp_path, SINK_BATCH_SIZE="100", SINK_MAX_WAIT_S="0.1")
+    items = fk.stream_postings(2500, 0.2, seed=25)
+    bad = fk.poison_messages(25)
+    del bad[next(raw for raw in bad if fk.REJECT_MARK.encode() in raw)]  # needs the constraint in both stores
+    assert fk.produce(stream, items[:1500] + list(bad) + items[1500:]) == len(items) + len(bad)
+    dir_a, dir_b = tmp_path / "a", tmp_path / "b"
+    a = fk.start_worker(stream, tmp_path / "a.log", SKILLPULSE_DATA_DIR=str(dir_a))
+    b = fk.start_worker(stream, tmp_path / "b.log", "--until-caught-up", SKILLPULSE_DATA_DIR=str(dir_b))
+    done = fk.wait_committed(stream, a, 900)
+    fk.kill9(a)
+    assert 0 < done < len(items) + len(bad), f"the kill should land mid-stream (committed {done})"
+    try:
+        code = b.wait(180)
+    except subprocess.TimeoutExpired:
+        code = None
+    assert code == 0, f"wedged: {fk.lag_by_partition(stream)}\n" + (tmp_path / "b.log").read_text()[-3000:]
+    fk.merge_store(dir_a, dir_b, tmp_path / "export")
+    stream.env["SKILLPULSE_DATA_DIR"] = str(dir_b)
+    assert_clean(fk.verify(stream, bad))

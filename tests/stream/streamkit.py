@@ -86,8 +86,10 @@ def committed(bootstrap: str, group: str, topic: str, partitions: int, timeout: 
     """
     import time
 
-    from confluent_kafka import Consumer, KafkaException, TopicPartition
+    from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+    not_yet = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+               KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError._TIMED_OUT, KafkaError._TRANSPORT}
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
     deadline = time.monotonic() + timeout
     try:
@@ -96,7 +98,8 @@ def committed(bootstrap: str, group: str, topic: str, partitions: int, timeout: 
                 tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
                 return sum(max(tp.offset, 0) for tp in tps)
             except KafkaException as exc:
-                if not exc.args[0].retriable() or time.monotonic() > deadline:
+                error = exc.args[0]
+                if not (error.retriable() or error.code() in not_yet) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
     finally:
