@@ -1,4 +1,4 @@
-# SkillPulse: `make demo` runs the whole pipeline, `make test` runs every test.
+# SkillPulse: `make demo` runs the whole pipeline live, `make test` runs every test.
 # Both set themselves up on a fresh machine (virtualenv, packages, Kafka jars, Chromium) and are
 # quick when already set up.
 PYTHON ?= python3.11
@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)  ## Create .venv and install SkillPulse with its dev tools
 
-demo: setup  ## Run the whole pipeline on the embedded defaults and open the dashboard
-	$(BIN)/skillpulse demo
+demo: setup  ## Run SkillPulse live on the embedded defaults (skillpulse up, seeded, then a trickle); Ctrl-C stops
+	$(BIN)/skillpulse demo --trickle 6/min
 
 browser:  ## Install Debian's chromium + chromium-driver when missing (for the dashboard's browser test)
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
@@ -44,6 +44,7 @@ bench: setup  ## Print the benchmark tables
 	$(BIN)/python bench/enrich.py
 	$(BIN)/python bench/produce_files.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/live.py
 
 clean:  ## Remove local state (data/, plots/); keeps .venv
 	rm -rf data plots reports

@@ -122,7 +122,7 @@ def models() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from batch.registry import list_models, promoted_model
+    from skillpulse.extraction.registry import list_models, promoted_model
     from skillpulse import storage
     from skillpulse.settings import get_settings
 

@@ -38,7 +38,7 @@ def load_encoder(settings=None):
     """The sentence encoder (offline MiniLM unless ``SKILLPULSE_ENCODER``), on CPU."""
     from sentence_transformers import SentenceTransformer
 
-    from batch.train import default_encoder, offline
+    from skillpulse.extraction.tagger import default_encoder, offline
 
     offline()
     return SentenceTransformer(default_encoder(settings), device="cpu")

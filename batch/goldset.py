@@ -12,7 +12,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from batch.bio import Span
+from skillpulse.extraction.bio import Span
 from schemas.postings import RawPosting
 from skillpulse.domain.taxonomy import Taxonomy, default_taxonomy
 

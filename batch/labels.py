@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from batch.bio import Span
+from skillpulse.extraction.bio import Span
+from skillpulse.extraction.resolve import skill_name
 from skillpulse.domain.taxonomy import Taxonomy
-from skillpulse.domain.text import readable
 
 PROMPT_VERSION = "fewshot-v1"
 MAX_LLM_CHARS = 6000  # longer ads are cut: cost stays bounded, spans past the cut are not labelled
@@ -26,20 +26,6 @@ MAX_LLM_CHARS = 6000  # longer ads are cut: cost stays bounded, spans past the c
 
 def text_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def resolve_skill(taxonomy: Taxonomy, surface: str) -> str | None:
-    """The canonical skill whose label is exactly ``surface`` (any case), else None."""
-    shown = readable(surface).strip()
-    spans = taxonomy.matcher.find_spans(shown)
-    if len(spans) == 1 and spans[0][0] == 0 and spans[0][1] == len(shown):
-        return spans[0][2]
-    return None
-
-
-def skill_name(taxonomy: Taxonomy, surface: str) -> str:
-    """Canonical name if known, else the normalised surface form."""
-    return resolve_skill(taxonomy, surface) or " ".join(surface.lower().split())
 
 
 @dataclass(frozen=True)

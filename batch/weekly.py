@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from batch.bio import Span
+from skillpulse.extraction.bio import Span
 from batch.labels import Item, LLMLabeller, TaxonomyLabeller
 from skillpulse.domain.taxonomy import default_taxonomy
 from skillpulse.domain.text import readable
@@ -157,9 +157,10 @@ def relabel(client, database: str, postings, labeller, run_id: str, step: _Step 
 def retrain(client, settings: Settings, examples, *, run_id: str, window: tuple[dt.date, dt.date],
             label_source: str, epochs: int, seed: int, step: _Step | None = None) -> dict:
     """Train, evaluate against the promoted model on the same held-out postings, register, maybe promote."""
-    from batch.evaluate import span_metrics
-    from batch.registry import ModelRecord, model_path, models_dir, promoted_model, register
-    from batch.train import TokenTagger, default_encoder, is_test_key, train
+    from skillpulse.extraction.metrics import span_metrics
+    from skillpulse.extraction.registry import ModelRecord, model_path, models_dir, promoted_model, register
+    from batch.train import is_test_key, train
+    from skillpulse.extraction.tagger import TokenTagger, default_encoder
 
     db = settings.clickhouse_database
     if epochs <= 0:
@@ -250,7 +251,7 @@ def run_weekly(client=None, settings: Settings | None = None, week: dt.date | No
     callers holding an embedded chDB client should pass it.
     """
     from batch import cluster as clustering
-    from batch.extractor import load_promoted_model
+    from skillpulse.extraction.extractor import load_promoted_model
 
     if settings is None:
         from skillpulse.settings import get_settings

@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from batch.bio import Span  # noqa: E402
-from batch.evaluate import skill_set_metrics, span_metrics  # noqa: E402
+from skillpulse.extraction.bio import Span  # noqa: E402
+from skillpulse.extraction.metrics import skill_set_metrics, span_metrics  # noqa: E402
 from batch.goldset import synthetic_goldset  # noqa: E402
 from skillpulse.domain.taxonomy import default_taxonomy  # noqa: E402
 
@@ -85,8 +85,9 @@ def _examples(gold):
 
 
 def bench_quality(n_train: int, n_test: int, epochs: int, seed: int, runs: int) -> None:
-    from batch.extractor import SpanExtractor
-    from batch.train import TokenTagger, train
+    from skillpulse.extraction.extractor import SpanExtractor
+    from batch.train import train
+    from skillpulse.extraction.tagger import TokenTagger
 
     taxonomy = default_taxonomy()
     train_gold = synthetic_goldset(n_train, seed + 100, taxonomy=taxonomy)
@@ -170,7 +171,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--part", choices=("all", "steps", "quality"), default="all")
     args = parser.parse_args()
-    from batch.train import set_threads
+    from skillpulse.extraction.tagger import set_threads
 
     console.print(f"torch threads: {set_threads()}")
     if args.part in ("all", "steps"):

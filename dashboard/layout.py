@@ -40,8 +40,13 @@ def _graph(graph_id: str, height: int = 340) -> dcc.Loading:
                        type="dot", color="#2b6cb0", delay_show=300)
 
 
-def build(sources: list[str], first: str | None, last: str | None, problem: str | None = None) -> html.Div:
-    """The whole page; ``sources``/``first``/``last`` feed the widgets, ``problem`` a banner."""
+def build(sources: list[str], first: str | None, last: str | None, problem: str | None = None,
+          live_ms: int | None = None) -> html.Div:
+    """The whole page; ``sources``/``first``/``last`` feed the widgets, ``problem`` a banner.
+
+    ``live_ms`` (``skillpulse up``): refresh the views every so often when the data changed, and show
+    the instance's status line under the header.
+    """
     filters = html.Div([
         _field("Weeks", dcc.DatePickerRange(
             id="f-dates", display_format="YYYY-MM-DD", first_day_of_week=1, clearable=True,
@@ -73,6 +78,8 @@ def build(sources: list[str], first: str | None, last: str | None, problem: str 
                       html.P("What the job market asks of AI and data people, week by week.", className="tagline")]),
             html.Div(id="freshness", className="freshness"),
         ], className="topbar"),
+        *([html.Div(id="live-status", className="live-status"),
+           dcc.Interval(id="live-tick", interval=live_ms)] if live_ms else []),
         filters,
         html.Div(banner, id="problem", className="notes"),
         html.Div(id="filter-notes", className="notes"),

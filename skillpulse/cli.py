@@ -14,6 +14,7 @@ from skillpulse.db_cli import app as db_app
 from skillpulse.demo import demo
 from skillpulse.enrich_cli import enrich
 from skillpulse.kafka_cli import app as kafka_app
+from skillpulse.live.up import up
 from skillpulse.schemas_cli import app as schemas_app
 from stream_processors.cli import replay, worker
 
@@ -35,6 +36,7 @@ app.add_typer(batch_app, name="batch", help="The weekly batch: relabel, retrain,
 app.command("dashboard")(dashboard)
 app.command("report")(report)
 app.command("demo")(demo)
+app.command("up")(up)
 app.add_typer(schemas_app, name="schemas", help="Message contracts: export JSON Schema.")
 
 

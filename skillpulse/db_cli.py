@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -35,20 +35,44 @@ def migrate_command() -> None:
 def query_command(
     sql: Annotated[str, typer.Argument(help="SQL to run; '-' reads it from stdin. Tables live in database 'skillpulse'.")],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json (one object per line).")] = OutputFormat.table,
+    url: Annotated[Optional[str], typer.Option("--url", envvar="SKILLPULSE_URL", help="Ask a running `skillpulse up` at this URL (e.g. http://127.0.0.1:8050) instead of opening ClickHouse; found by itself through the data directory's lock file.")] = None,
+    token: Annotated[Optional[str], typer.Option("--token", envvar="SKILLPULSE_API_TOKEN", help="The instance's API token; default: read from DATA_DIR/api-token.")] = None,
 ) -> None:
     """Run SQL against ClickHouse and print the result.
 
     Unqualified names resolve in the SkillPulse database, e.g.
     skillpulse db query "SELECT * FROM weekly_job_volume"
-    """
-    import csv
-    import json
 
+    While `skillpulse up` (or `make demo`) owns the data directory, the query goes to its HTTP API
+    (read-only, row cap API_MAX_ROWS, timeout API_TIMEOUT_S).
+    """
+    from skillpulse.live.client import RemoteError, find_remote
     from skillpulse.settings import get_settings
-    from skillpulse.storage import StorageError, connect
 
     settings = get_settings()
     text = sys.stdin.read() if sql == "-" else sql
+    try:
+        remote = find_remote(settings.data_dir, url, token)
+    except RemoteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    if remote is not None:
+        try:
+            answer = remote.query(text)
+        except RemoteError as exc:
+            typer.echo(f"error: {exc}\nhint: list tables with: skillpulse db query 'SHOW TABLES'", err=True)
+            raise typer.Exit(1)
+        names, rows = answer["columns"], answer["rows"]
+        note = f" (via {remote.url}; truncated at {answer['row_count']} rows)" if answer.get("truncated") else ""
+        _print(names, rows, fmt, note)
+        return
+    rows_out = _local_query(settings, text)
+    _print(*rows_out, fmt, "")
+
+
+def _local_query(settings, text: str):
+    from skillpulse.storage import StorageError, connect
+
     try:
         client = connect(settings)
         client.database = settings.clickhouse_database
@@ -59,7 +83,13 @@ def query_command(
     except Exception as exc:  # ClickHouse's own message names the problem
         typer.echo(f"error: {exc}\nhint: list tables with: skillpulse db query 'SHOW TABLES'", err=True)
         raise typer.Exit(1)
-    names, rows = list(result.column_names), result.result_rows
+    return list(result.column_names), result.result_rows
+
+
+def _print(names, rows, fmt: OutputFormat, note: str) -> None:
+    import csv
+    import json
+
     if fmt is OutputFormat.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(names)
@@ -75,4 +105,5 @@ def query_command(
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row))
         Console().print(table)
-        typer.echo(f"{len(rows)} row(s)", err=True)
+    if fmt is OutputFormat.table or note:
+        typer.echo(f"{len(rows)} row(s){note}", err=True)

@@ -1,12 +1,13 @@
 """``skillpulse demo``: the whole pipeline on the embedded defaults, in one command.
 
-Order: local Kafka (unless ``KAFKA_BOOTSTRAP``) -> ClickHouse (``CLICKHOUSE_URL`` or chDB under
-``--data-dir``) migrated -> synthetic postings (plus a few bad messages) produced -> the worker until
-it has caught up -> the weekly batch -> the dashboard until Ctrl-C.
+Live (the default, ``make demo``): ``skillpulse up`` seeded with synthetic postings (plus a few bad
+messages), the weekly batch once the seed is stored, then a trickle of new postings, so the
+dashboard moves while one watches; ``skillpulse db query`` talks to the running instance meanwhile.
 
-chDB lets one process open a data directory, so in embedded mode every step that touches ClickHouse
-runs inside THIS process, one after the other: the worker (in-process Faust), the batch and the
-dashboard. Kafka is a separate Java process and is stopped at the end if the demo started it.
+``--headless``: each step once, in turn, in this process (chDB: one process per data directory):
+local Kafka (unless ``KAFKA_BOOTSTRAP``) -> ClickHouse migrated -> postings produced -> the worker
+until it has caught up -> the weekly batch -> one JSON summary line. Kafka is a separate Java
+process, stopped at the end if the demo started it.
 """
 from __future__ import annotations
 
@@ -39,8 +40,11 @@ def synthetic_postings(count: int, seed: int) -> list[dict[str, Any]]:
     return generate_postings(count, seed=seed)
 
 
-def _start_kafka(settings) -> tuple[str, Any]:
-    """``KAFKA_BOOTSTRAP`` if set; else start (or reuse) the local broker under the data dir."""
+def start_kafka(settings, say=_say) -> tuple[str, Any]:
+    """``KAFKA_BOOTSTRAP`` if set; else start (or reuse) the local broker under the data dir.
+
+    Returns ``(bootstrap, broker)``; ``broker`` is None unless started here (then stop it at the end).
+    """
     if settings.kafka_bootstrap:
         return settings.kafka_bootstrap, None
     from skillpulse.kafka.local import LocalKafka, _port_open, free_port
@@ -49,9 +53,9 @@ def _start_kafka(settings) -> tuple[str, Any]:
     if not broker.is_running() and (_port_open(broker.port) or _port_open(broker.port + 1)):
         broker = LocalKafka(settings.data_dir / "kafka", free_port(), controller_port=free_port(),
                             kafka_home=settings.kafka_home)
-        _say(f"port {settings.kafka_port} is taken; the local broker uses {broker.port}")
+        say(f"port {settings.kafka_port} is taken; the local broker uses {broker.port}")
     started_here = not broker.is_running()
-    _say(f"starting Apache Kafka (log: {broker.log_file})" if started_here else f"reusing Kafka at {broker.bootstrap}")
+    say(f"starting Apache Kafka (log: {broker.log_file})" if started_here else f"reusing Kafka at {broker.bootstrap}")
     bootstrap = broker.start(timeout=120)
     return bootstrap, broker if started_here else None
 
@@ -68,22 +72,6 @@ def _run_batch(client, settings) -> str:
     clusters = result.get("clusters")
     k = clusters.get("k") if isinstance(clusters, dict) else clusters
     return f"run {result.get('run_id')}: {result.get('postings')} postings relabelled, {k} skill clusters"
-
-
-def _serve_dashboard(client, settings, host: str, port: int) -> None:
-    """Serve the dashboard in this process until Ctrl-C.
-
-    Not through gunicorn: its worker would be a second process opening the chDB directory.
-    """
-    try:
-        from dashboard.app import create_app
-    except ImportError as exc:
-        _say(f"the dashboard is not installed ({exc}); query the data with:"
-             " skillpulse db query 'SELECT * FROM weekly_job_volume'")
-        return
-    app = create_app(client=client, settings=settings)
-    _say(f"dashboard on http://{host}:{port}/  (Ctrl-C stops everything)")
-    app.run(host=host, port=port, debug=False)
 
 
 class _ListSink:
@@ -114,10 +102,10 @@ def _file_postings(path: Path) -> list[dict[str, Any]]:
     return collected.items
 
 
-def run_demo(postings: int = 2000, data_dir: Path = Path("data"), headless: bool = False, seed: int = 42,
-             run_batch: bool = True, bad_messages: int = len(BAD_MESSAGES), host: str = "127.0.0.1",
-             port: int = 8050, files: Path | None = None) -> dict[str, Any]:
-    """Run the demo; returns the summary (the JSON line ``--headless`` prints).
+def run_demo(postings: int = 2000, data_dir: Path = Path("data"), seed: int = 42,
+             run_batch: bool = True, bad_messages: int = len(BAD_MESSAGES),
+             files: Path | None = None) -> dict[str, Any]:
+    """The headless demo: every step once, in turn; returns the summary (the JSON line it prints).
 
     ``files`` feeds it from a seed-format folder (or JSONL/CSV) instead of synthetic postings.
     """
@@ -136,7 +124,7 @@ def run_demo(postings: int = 2000, data_dir: Path = Path("data"), headless: bool
     from stream_processors.app import WorkerConfig
     from stream_processors.runner import run_worker
 
-    bootstrap, broker = _start_kafka(settings)
+    bootstrap, broker = start_kafka(settings)
     os.environ["KAFKA_BOOTSTRAP"] = bootstrap
     get_settings.cache_clear()
     settings = get_settings()
@@ -182,12 +170,6 @@ def run_demo(postings: int = 2000, data_dir: Path = Path("data"), headless: bool
             "produced": produced, "unique": unique, "duplicates": int(duplicates or 0), "stored": int(stored),
             "dead_letters": stats.dead_letters, "weeks": int(weeks), "seconds": round(time.monotonic() - started, 1),
         }
-        if not headless:
-            _say(f"summary: {json.dumps(summary)}")
-            try:
-                _serve_dashboard(client, settings, host, port)
-            except KeyboardInterrupt:
-                pass
         return summary
     finally:
         if broker is not None:
@@ -198,23 +180,40 @@ def run_demo(postings: int = 2000, data_dir: Path = Path("data"), headless: bool
 def demo(
     postings: Annotated[int, typer.Option("--postings", help="Synthetic postings to produce (duplicates included).")] = 2000,
     data_dir: Annotated[Path, typer.Option("--data-dir", help="Local state: chDB data, Kafka logs (SKILLPULSE_DATA_DIR).")] = Path("data"),
-    headless: Annotated[bool, typer.Option("--headless", help="Do not serve the dashboard; print one JSON summary line and exit.")] = False,
-    batch: Annotated[bool, typer.Option("--batch/--no-batch", help="Run the weekly batch after the worker.")] = True,
+    headless: Annotated[bool, typer.Option("--headless", help="Run each step once (worker until caught up, batch), print one JSON summary line and exit.")] = False,
+    batch: Annotated[bool, typer.Option("--batch/--no-batch", help="Run the weekly batch once the seed is stored.")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic generator.")] = 42,
+    host: Annotated[str, typer.Option("--host", help="Interface of the dashboard and API.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Dashboard port.")] = 8050,
+    trickle: Annotated[str, typer.Option("--trickle", help="Live mode: new synthetic postings per minute after the seed, e.g. 6/min (0 = none).")] = "6/min",
     files: Annotated[Path | None, typer.Option("--files", help="Feed the demo from a seed-format folder (job-postings/DATE/*.txt), JSONL or CSV instead of synthetic postings.")] = None,
 ) -> None:
-    """Run the whole pipeline locally: Kafka, ClickHouse, producer, worker, weekly batch, dashboard.
+    """Run the whole pipeline locally and live: `skillpulse up` seeded with synthetic postings, then a trickle.
 
     Starts the local Kafka unless KAFKA_BOOTSTRAP is set and uses chDB under --data-dir unless
-    CLICKHOUSE_URL is set. Everything touching chDB runs in this one process (chDB allows one process
-    per data directory); afterwards `skillpulse db query` reads the same directory.
+    CLICKHOUSE_URL is set. Seeds --postings synthetic postings (plus 3 bad messages), runs the worker,
+    the dashboard and the API in this one process (`skillpulse up`), runs the weekly batch once the seed
+    is stored, and keeps sending --trickle new postings so the dashboard updates while you watch. No
+    producer schedule. Meanwhile `skillpulse db query` talks to it. --headless runs each step once instead.
     """
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not headless:
+        from skillpulse.instance import InstanceRunning
+        from skillpulse.live.jobs import parse_rate
+        from skillpulse.live.up import run_up
+        from skillpulse.storage import StorageError
+
+        try:
+            run_up(data_dir, host, port, schedule=False, trickle_per_min=parse_rate(trickle), files=files,
+                   seed_postings=0 if files is not None else postings, seed=seed, bad_messages=len(BAD_MESSAGES),
+                   batch_after_seed=batch)
+        except (InstanceRunning, StorageError, ValueError, OSError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1)
+        return
     try:
-        summary = run_demo(postings, data_dir, headless, seed, batch, port=port, files=files)
+        summary = run_demo(postings, data_dir, seed, batch, files=files)
     except Exception as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
-    if headless:
-        typer.echo(json.dumps(summary))
+    typer.echo(json.dumps(summary))

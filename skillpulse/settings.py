@@ -72,6 +72,17 @@ class Settings(BaseSettings):
         """The ClickHouse URL with any password masked: the only form to log, print or return."""
         return redact_url(self.resolved_clickhouse_url)
 
+    schedule_producers: str = Field("0 6 * * 1", validation_alias=_env("SCHEDULE_PRODUCERS"),
+                                    description="skillpulse up: cron (local time) of the producers' runs; empty = never.")
+    schedule_batch: str = Field("0 7 * * 1", validation_alias=_env("SCHEDULE_BATCH"),
+                                description="skillpulse up: cron (local time) of the weekly batch; empty = never.")
+    produce_files: Path | None = Field(None, validation_alias=_env("PRODUCE_FILES"),
+                                       description="skillpulse up: a folder the scheduled producers also read.")
+    api_max_rows: int = Field(10_000, validation_alias=_env("API_MAX_ROWS"),
+                              description="skillpulse up: most rows one /api/query answer returns.")
+    api_timeout_s: float = Field(30.0, validation_alias=_env("API_TIMEOUT_S"),
+                                 description="skillpulse up: longest run of one /api/query, seconds.")
+
     @property
     def resolved_clickhouse_url(self) -> str:
         """The ClickHouse URL in use: ``CLICKHOUSE_URL`` or embedded chDB under ``data_dir``."""

@@ -45,6 +45,8 @@ def connect(settings: Settings | None = None, url: str | None = None):
 
     settings = settings or get_settings()
     url = url or settings.resolved_clickhouse_url
+    if url.startswith("chdb://"):
+        _refuse_if_served(settings, url)
     try:
         if url.startswith("chdb://"):
             return clickhouse_connect.get_client(dsn=url)
@@ -62,6 +64,22 @@ def connect(settings: Settings | None = None, url: str | None = None):
             hint = (" — another process holds this chDB data directory; stop it (worker, dashboard, demo)"
                     " or point CLICKHOUSE_URL at a ClickHouse server")
         raise StorageError(f"cannot open ClickHouse at {redact_url(url)}: {redact_text(str(exc))}{hint}") from exc
+
+
+def _refuse_if_served(settings: Settings, url: str) -> None:
+    """A running ``skillpulse up`` owns this chDB directory: say how to talk to it (before chDB's own lock error)."""
+    from pathlib import Path
+
+    from skillpulse.instance import InstanceRunning, refuse_if_running
+
+    dirs = {Path(url[len("chdb://"):]).parent}
+    if url == settings.resolved_clickhouse_url:
+        dirs.add(settings.data_dir)
+    try:
+        for data_dir in dirs:
+            refuse_if_running(data_dir)
+    except InstanceRunning as exc:
+        raise StorageError(str(exc)) from None
 
 
 def migration_files() -> list[tuple[str, str]]:

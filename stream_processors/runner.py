@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -80,10 +81,11 @@ class LagProbe:
 
 
 def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None = None,
-               on_started=None) -> WorkerResult:
+               on_started=None, stop_event=None) -> WorkerResult:
     """Run the Faust worker until stopped (Ctrl-C/SIGTERM) or, with ``until_caught_up``, until lag is 0.
 
     Returns the run's counters. Safe to call more than once per process (each run gets a new loop).
+    ``stop_event`` (a ``threading.Event``) stops it from another thread: ``skillpulse up`` runs it in one.
     """
     import faust
 
@@ -114,7 +116,7 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
     taxonomy_path = str(settings.taxonomy_path) if settings.taxonomy_path else None
     enricher = default_enricher(config.pipeline_version, taxonomy_path)
     if settings.extractor != "taxonomy":  # hybrid: the promoted model, loaded once for the whole run
-        from batch.extractor import apply_extractor_setting
+        from skillpulse.extraction.extractor import apply_extractor_setting
 
         try:
             enricher = apply_extractor_setting(enricher, settings)
@@ -129,6 +131,8 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
 
     worker = faust.Worker(app, loglevel=config.log_level.upper(), quiet=True, redirect_stdouts=False, loop=loop)
     worker.spinner = None  # no terminal escapes in logs and in the demo's output
+    if threading.current_thread() is not threading.main_thread():
+        worker.install_signal_handlers = lambda: None  # signals reach the main thread only; it sets stop_event
     state = {"caught_up": False}
 
     def stop_soon() -> None:
@@ -164,6 +168,12 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
                     stop_soon()
                     return
                 await asyncio.sleep(0.3)
+
+    if stop_event is not None:
+        @app.timer(interval=0.2)
+        async def watch_stop_event() -> None:
+            if stop_event.is_set():
+                stop_soon()
 
     if on_started is not None:
         @app.task

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from batch.bio import B, I, IGNORE, O, Span, snap_to_words, spans_to_tags, tags_to_spans
-from batch.evaluate import skill_set_metrics, span_metrics
+from skillpulse.extraction.bio import B, I, IGNORE, O, Span, snap_to_words, spans_to_tags, tags_to_spans
+from skillpulse.extraction.metrics import skill_set_metrics, span_metrics
 
 # "use PyTorch and deep learning" tokenised as a fast BERT tokenizer would (offsets into the text).
 TEXT = "use PyTorch and deep learning"

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from batch.goldset import UNKNOWN_ALIASES, synthetic_goldset
-from batch.labels import Item, TaxonomyLabeller, locate, resolve_skill
+from batch.labels import Item, TaxonomyLabeller, locate
+from skillpulse.extraction.resolve import resolve_skill
 from skillpulse.domain.taxonomy import default_taxonomy
 from skillpulse.domain.text import normalise, readable
 

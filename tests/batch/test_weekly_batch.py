@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from batch_fixtures import DB, seeded_client
 
-from batch.extractor import load_promoted_model
-from batch.registry import list_models, promoted_model
+from skillpulse.extraction.extractor import load_promoted_model
+from skillpulse.extraction.registry import list_models, promoted_model
 from batch.weekly import MIN_PROMOTE_F1, run_weekly
 from skillpulse.domain.taxonomy import default_taxonomy
 from skillpulse.settings import Settings
@@ -136,7 +136,7 @@ def test_promoted_model_is_a_batched_skill_model(runs):
 
 
 def test_hybrid_setting_attaches_the_promoted_model_to_the_enricher(runs):
-    from batch.extractor import apply_extractor_setting
+    from skillpulse.extraction.extractor import apply_extractor_setting
     from schemas.postings import RawPosting
     from skillpulse.domain.enrich import default_enricher
 

@@ -12,8 +12,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from batch.bio import Span
-from batch.labels import resolve_skill
+from skillpulse.extraction.bio import Span
+from skillpulse.extraction.resolve import resolve_skill
 from skillpulse.domain.taxonomy import Taxonomy, default_taxonomy
 from skillpulse.domain.text import readable
 
@@ -53,7 +53,7 @@ class SpanExtractor:
         if self._encoder is None:
             from sentence_transformers import SentenceTransformer
 
-            from batch.train import default_encoder, offline
+            from skillpulse.extraction.tagger import default_encoder, offline
 
             offline()
             self._encoder = SentenceTransformer(self.encoder_path or default_encoder(), device="cpu")
@@ -125,7 +125,7 @@ class SpanExtractor:
 def load_model(path, taxonomy: Taxonomy | None = None, *, version: str = "", encoder: str | None = None,
                map_threshold: float | None = DEFAULT_MAP_THRESHOLD, threads: int | None = None) -> SpanExtractor:
     """A ``SpanExtractor`` over the model folder ``path``."""
-    from batch.train import TokenTagger
+    from skillpulse.extraction.tagger import TokenTagger
 
     return SpanExtractor(TokenTagger(path, threads=threads), taxonomy or default_taxonomy(), version=version,
                          encoder=encoder, map_threshold=map_threshold)
@@ -137,8 +137,8 @@ def load_promoted_model(client, settings, taxonomy: Taxonomy | None = None, *,
 
     Load it once per process and pass it to ``Enricher(model=...)``; never per message.
     """
-    from batch.registry import model_path, promoted_model
-    from batch.train import default_encoder
+    from skillpulse.extraction.registry import model_path, promoted_model
+    from skillpulse.extraction.tagger import default_encoder
 
     record = promoted_model(client, settings.clickhouse_database)
     if record is None:
