@@ -316,16 +316,19 @@ def env_without(name: str) -> dict:
 _EXPORT = """
 import sys, clickhouse_connect
 c = clickhouse_connect.get_client(dsn=sys.argv[1])
+stored = c.command("EXISTS DATABASE skillpulse") == 1  # a worker killed before its first batch has none
 for table in ("postings_all", "posting_sightings"):
     with open(sys.argv[2] + "." + table, "wb") as out:
-        out.write(c.raw_query(f"SELECT * FROM skillpulse.{table}", fmt="Native"))
+        out.write(c.raw_query(f"SELECT * FROM skillpulse.{table}", fmt="Native") if stored else b"")
 """
 _IMPORT = """
 import sys, clickhouse_connect
 c = clickhouse_connect.get_client(dsn=sys.argv[1])
 for table in ("postings_all", "posting_sightings"):
     with open(sys.argv[2] + "." + table, "rb") as src:
-        c.raw_insert(f"skillpulse.{table}", insert_block=src.read(), fmt="Native")
+        block = src.read()
+    if block:
+        c.raw_insert(f"skillpulse.{table}", insert_block=block, fmt="Native")
 """
 
 
