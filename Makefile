@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast bench browser lint clean help
+.PHONY: setup demo test test-fast test-faults bench bench-faults browser lint clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,6 +33,12 @@ test: setup browser  ## Run every test (unit, real Kafka, chDB, headless Chromiu
 
 test-fast: setup  ## Only the pure-function tests (no Kafka, no browser, no torch)
 	$(BIN)/pytest -m "not kafka and not browser and not slow"
+
+test-faults: setup  ## Only the fault-injection suite (kill -9, broker restart, outages, poison)
+	$(BIN)/pytest -m faults
+
+bench-faults: setup  ## Repeat fault scenarios (a) and (d) 20 times and print what survived (~30 min)
+	$(BIN)/python bench/faults.py
 
 bench: setup  ## Print the benchmark tables
 	$(BIN)/python bench/enrich.py

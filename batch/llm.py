@@ -77,6 +77,7 @@ class ChatClient:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         self.model = model
+        self._secret = api_key or None
         self.json_mode = json_mode
         self.usage = Usage()
         self._lock = threading.Lock()
@@ -113,14 +114,22 @@ class ChatClient:
         except httpx.TransportError as exc:
             raise RetryableStatus(0, f"{type(exc).__name__}: {exc}", None) from exc
         if resp.status_code == 429 or resp.status_code >= 500:
-            raise RetryableStatus(resp.status_code, resp.text, parse_retry_after(resp.headers.get("retry-after")))
+            raise RetryableStatus(resp.status_code, self._redacted(resp.text),
+                                  parse_retry_after(resp.headers.get("retry-after")))
         if resp.status_code >= 400:
-            raise LLMError(f"LLM endpoint answered HTTP {resp.status_code}: {resp.text[:300]} "
+            raise LLMError(f"LLM endpoint answered HTTP {resp.status_code}: {self._redacted(resp.text)[:300]} "
                            "(check LLM_BASE_URL, LLM_MODEL and LLM_API_KEY)")
         try:
             return resp.json()
         except ValueError as exc:
-            raise LLMError(f"LLM endpoint sent a non-JSON body: {resp.text[:200]!r}") from exc
+            raise LLMError(f"LLM endpoint sent a non-JSON body: {self._redacted(resp.text)[:200]!r}") from exc
+
+    def _redacted(self, body: str) -> str:
+        """An error body safe to log: the API key (if the endpoint echoes it) and URL passwords masked."""
+        from skillpulse.settings import redact_text
+
+        body = redact_text(body[:2000])
+        return body.replace(self._secret, "***") if self._secret else body
 
     def complete(self, messages: list[dict], *, temperature: float = 0.0, max_tokens: int = 800) -> str:
         """The assistant's reply text for ``messages``; raises ``LLMError`` after the last retry."""

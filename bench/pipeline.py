@@ -79,7 +79,7 @@ def run_baseline(settings, bootstrap: str, group: str, version: str, producer: P
 
     from skillpulse.domain.enrich import default_enricher
     from skillpulse.domain.keys import posting_key
-    from skillpulse.storage import insert_postings, insert_sightings, posting_row
+    from skillpulse.storage import insert_postings, insert_sightings, kafka_time, posting_row
     from stream_processors.validate import Rejected, decode_posting
 
     enricher = default_enricher(version)
@@ -103,11 +103,12 @@ def run_baseline(settings, bootstrap: str, group: str, version: str, producer: P
             except Rejected:
                 continue
             key = posting_key(raw.title, raw.company, raw.location)
-            sightings.append([version, key, raw.source, raw.posted_date, msg.partition(), msg.offset()])
+            sightings.append([version, key, raw.source, raw.posted_date, msg.partition(), msg.offset(),
+                              kafka_time(msg.timestamp()[1])])
             if seen.setdefault(key, (msg.partition(), msg.offset())) == (msg.partition(), msg.offset()):
                 firsts.append((msg, raw))
         enriched = enricher.enrich_many([raw for _, raw in firsts])
-        insert_postings(client, [posting_row(p, m.partition(), m.offset()) for (m, _), p in zip(firsts, enriched)])
+        insert_postings(client, [posting_row(p, m.partition(), m.offset(), m.timestamp()[1]) for (m, _), p in zip(firsts, enriched)])
         insert_sightings(client, sightings)
         if messages:
             consumer.commit(asynchronous=False)

@@ -5,6 +5,8 @@ The demo owns the only chDB process, so it serves this app in-process: ``create_
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 
 from dash import Dash
@@ -57,28 +59,75 @@ def create_app(client=None, settings: Settings | None = None, data: DashboardDat
     if warm:
         data.start_warmer()
 
+    downloads = threading.BoundedSemaphore(settings.csv_max_concurrent)
+
     @app.server.route("/download/postings.csv")
     def download_csv():
-        """The filtered postings as CSV, streamed (filters come from the query string, as in the page URL)."""
+        """The filtered postings as CSV, streamed (filters come from the query string, as in the page URL).
+
+        At most CSV_MAX_CONCURRENT downloads at once (more get 429: each holds a pooled client for
+        its whole stream, and the page needs the others), CSV_MAX_ROWS rows, CSV_TIMEOUT_S seconds.
+        Error bodies are generic; the reason goes to the server log.
+        """
+        if not downloads.acquire(blocking=False):
+            return Response("Too many downloads at once; try again in a minute.\n", status=429,
+                            mimetype="text/plain", headers={"Retry-After": "30"})
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                downloads.release()
+
         f = from_query(request.query_string.decode("utf-8", "replace"))
+        deadline = time.monotonic() + settings.csv_timeout_s
         try:
-            chunks = data.postings_csv(f)
+            chunks = data.postings_csv(f, max_rows=settings.csv_max_rows, timeout_s=settings.csv_timeout_s)
             first = next(chunks, b"")
         except DataError as exc:
-            return Response(f"{exc}\n", status=503, mimetype="text/plain")
+            release()
+            log.warning("CSV download unavailable: %s", exc)
+            return Response("The postings cannot be read right now; see the dashboard page.\n", status=503,
+                            mimetype="text/plain")
+        except Exception:
+            release()
+            log.exception("CSV download failed")
+            return Response("The download failed; the server log says why.\n", status=500, mimetype="text/plain")
 
         def body():
-            yield first
-            yield from chunks
-        return Response(body(), mimetype="text/csv",
-                        headers={"Content-Disposition": 'attachment; filename="skillpulse-postings.csv"'})
+            try:
+                yield first
+                for chunk in chunks:
+                    if time.monotonic() > deadline:
+                        log.warning("CSV download stopped after %.0fs (CSV_TIMEOUT_S)", settings.csv_timeout_s)
+                        break
+                    yield chunk
+            except Exception:
+                log.exception("CSV download failed mid-stream")
+            finally:
+                chunks.close()
+                release()
+
+        def closed() -> None:  # also when the client leaves before the body starts
+            try:
+                chunks.close()
+            except ValueError:  # still running in the serving thread: it closes itself
+                pass
+            release()
+        response = Response(body(), mimetype="text/csv",
+                            headers={"Content-Disposition": 'attachment; filename="skillpulse-postings.csv"'})
+        response.call_on_close(closed)
+        return response
 
     @app.server.route("/healthz")
     def healthz():
+        """``ok`` or 503 with a generic status (no connection details: they stay in the server log)."""
         try:
             data.version()
             return {"status": "ok"}
         except DataError as exc:
-            return {"status": "no data", "detail": str(exc)}, 503
+            log.warning("healthz: %s", exc)
+            return {"status": "unavailable"}, 503
 
     return app

@@ -36,12 +36,12 @@ def dashboard(
             raise typer.Exit(1) from exc
         from dashboard.app import create_app
 
-        typer.echo(f"SkillPulse dashboard on http://{host}:{port}/  (ClickHouse: {url}; Ctrl-C stops)", err=True)
+        typer.echo(f"SkillPulse dashboard on http://{host}:{port}/  (ClickHouse: {settings.display_clickhouse_url}; Ctrl-C stops)", err=True)
         create_app(client, settings).run(host=host, port=port, debug=debug)
         return
     from dashboard.serve import serve
 
-    typer.echo(f"SkillPulse dashboard (production) on http://{host}:{port}/  (ClickHouse: {url})", err=True)
+    typer.echo(f"SkillPulse dashboard (production) on http://{host}:{port}/  (ClickHouse: {settings.display_clickhouse_url})", err=True)
     serve(host, port, workers=workers, threads=threads)
 
 

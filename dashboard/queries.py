@@ -27,7 +27,7 @@ import pandas as pd
 
 from dashboard.filters import AI_RELEVANT, LEVELS, Filters
 from skillpulse.domain.taxonomy import CATEGORIES, TIERS
-from skillpulse.settings import Settings, get_settings
+from skillpulse.settings import Settings, get_settings, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,16 @@ FRESHNESS_TABLES = ("postings_all", "pipeline_versions", "skill_clusters", "skil
 TABLE_COLUMNS = ("posted_date", "title", "company", "location", "source", "seniority_level",
                  "ai_relevance_score", "skills")
 SORTABLE = {"posted_date", "title", "company", "location", "source", "seniority_level", "ai_relevance_score"}
-CSV_MAX_ROWS = 1_000_000
+CSV_MAX_ROWS = 100_000  # default of CSV_MAX_ROWS (settings.csv_max_rows)
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such cells go
+# out with a leading apostrophe, which spreadsheets show as text and do not evaluate.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_SQL = "('=', '+', '-', '@', '\\t', '\\r')"  # the same characters as ClickHouse literals
+
+
+def _csv_cell(expr: str, name: str) -> str:
+    """SQL of a text column escaped against formula injection (constant SQL: no value is spliced)."""
+    return f"if(substring({expr}, 1, 1) IN {_FORMULA_SQL}, concat('\\'', {expr}), {expr}) AS {name}"
 
 
 class DataError(RuntimeError):
@@ -92,7 +101,7 @@ class ClientPool:
                 with self._cond:
                     self._count -= 1
                     self._cond.notify()
-                raise DataError(str(exc) if isinstance(exc, StorageError) else f"cannot open ClickHouse: {exc}") from exc
+                raise DataError(str(exc) if isinstance(exc, StorageError) else f"cannot open ClickHouse: {redact_text(str(exc))}") from exc
             with self._cond:
                 self._opened.append(borrowed)
         try:
@@ -420,21 +429,31 @@ class DashboardData:
             return Page(frame.to_dict("records"), total)
         return self.cached("page", (*f.key(), page, size, order), compute)
 
-    def postings_csv(self, f: Filters, sort: list[dict[str, Any]] | None = None) -> Iterator[bytes]:
-        """The filtered postings as CSV (header first), streamed from ClickHouse in blocks."""
+    def postings_csv(self, f: Filters, sort: list[dict[str, Any]] | None = None, max_rows: int = CSV_MAX_ROWS,
+                     timeout_s: float = 60.0) -> Iterator[bytes]:
+        """The filtered postings as CSV (header first), streamed from ClickHouse in blocks.
+
+        At most ``max_rows`` rows; ClickHouse stops the query after ``timeout_s``. Text cells a
+        spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``…) start with ``'``.
+        """
         where, params = self._where(f)
-        params["max_rows"] = CSV_MAX_ROWS
+        params["max_rows"] = int(max_rows)
+        cells = ", ".join([
+            _csv_cell("title", "title"), _csv_cell("company", "company"), _csv_cell("location", "location"),
+            _csv_cell("toString(source)", "source"), _csv_cell("toString(seniority_level)", "seniority_level"),
+        ])
         sql = self._sql(
-            "SELECT posted_date, title, company, location, toString(source) AS source,"
-            " toString(seniority_level) AS seniority_level, round(ai_relevance_score, 2) AS ai_relevance_score,"
-            " arrayStringConcat(extracted_skills, '; ') AS skills, url"
+            "SELECT posted_date, " + cells + ", round(ai_relevance_score, 2) AS ai_relevance_score, "
+            + _csv_cell("arrayStringConcat(extracted_skills, '; ')", "skills") + ", " + _csv_cell("url", "url") +
             " FROM {db}.postings_all FINAL WHERE " + where +
             " ORDER BY " + self._order(sort) + " LIMIT {max_rows:UInt64}")
         if self.query_log is not None:
             self.query_log.append((sql, dict(params)))
+        # prefer_column_name_to_alias: filters compare the stored values, not the escaped cells
+        settings = {"max_execution_time": max(1, int(timeout_s)), "prefer_column_name_to_alias": 1}
         with self.pool.client() as client:
             try:
-                stream = client.raw_stream(sql, parameters=params, fmt="CSVWithNames")
+                stream = client.raw_stream(sql, parameters=params, settings=settings, fmt="CSVWithNames")
             except Exception as exc:
                 if _missing_schema(exc):
                     raise DataError("The database has no SkillPulse tables yet: run `skillpulse db migrate`.") from exc

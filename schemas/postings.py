@@ -6,14 +6,64 @@ Version ``SCHEMA_VERSION`` of these models is exported as JSON Schema to ``schem
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 MAX_TITLE_CHARS = 500
 MAX_DESCRIPTION_CHARS = 200_000  # ~50 pages; a larger body is a scraper fault, not an ad
+MAX_EXTRA_FIELDS = 50  # unknown fields are kept (as JSON in ``extra``), within these caps
+MAX_EXTRA_BYTES = 64 * 1024
+EARLIEST_DATE = dt.date(1990, 1, 1)  # default POSTED_DATE_MIN: older is a parsing fault, not an ad
+MAX_DAYS_AHEAD = 365  # default POSTED_DATE_MAX_DAYS_AHEAD
+
+# C0 control characters other than tab, line feed and carriage return, and DEL: never text. NUL in
+# particular truncates strings in C tools and terminals. One character class: linear, no backtracking.
+_CONTROL = frozenset(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL_TABLE = {ord(c): None for c in _CONTROL}
+
+
+def find_control(text: str) -> int:
+    """Index of the first control character of ``text`` (see ``_CONTROL``), or -1. Linear."""
+    if len(text.translate(_CONTROL_TABLE)) == len(text):  # C speed on the common, clean case
+        return -1
+    return next(i for i, ch in enumerate(text) if ch in _CONTROL)
+
+
+@dataclass(frozen=True)
+class ContractBounds:
+    """What a posting's dates may be: within what ClickHouse stores and what makes sense.
+
+    ``posted_date`` and ``scraped_at`` from ``earliest`` to ``days_ahead`` days after today (UTC);
+    configured by POSTED_DATE_MIN and POSTED_DATE_MAX_DAYS_AHEAD (see ``skillpulse.settings``).
+    """
+
+    earliest: dt.date = EARLIEST_DATE
+    days_ahead: int = MAX_DAYS_AHEAD
+
+    def latest(self, today: dt.date | None = None) -> dt.date:
+        return (today or dt.datetime.now(dt.timezone.utc).date()) + dt.timedelta(days=self.days_ahead)
+
+    def check(self, posting: RawPosting, today: dt.date | None = None) -> None:
+        """Raise ``ValueError`` naming the field if a date lies outside the bounds."""
+        latest = self.latest(today)
+        dates = [("posted_date", posting.posted_date)]
+        if posting.scraped_at is not None:
+            dates.append(("scraped_at", posting.scraped_at.date()))
+        for name, value in dates:
+            if value < self.earliest:
+                raise ValueError(f"{name}: {value.isoformat()} is before {self.earliest.isoformat()}"
+                                 " (the earliest date accepted, POSTED_DATE_MIN)")
+            if value > latest:
+                raise ValueError(f"{name}: {value.isoformat()} is more than {self.days_ahead} day(s) ahead"
+                                 f" (latest accepted {latest.isoformat()}, POSTED_DATE_MAX_DAYS_AHEAD)")
+
+
+DEFAULT_BOUNDS = ContractBounds()
 
 
 class SeniorityLevel(str, Enum):
@@ -61,6 +111,28 @@ class RawPosting(BaseModel):
             raise ValueError("must not be blank")
         return value
 
+    @field_validator("title", "description", "source", "company", "location", "url", "source_id", "language")
+    @classmethod
+    def _no_control_characters(cls, value: str | None) -> str | None:
+        if value is not None and (at := find_control(value)) >= 0:
+            raise ValueError(f"control character U+{ord(value[at]):04X} at position {at}"
+                             " (only tab, line feed and carriage return are allowed)")
+        return value
+
+    @model_validator(mode="after")
+    def _extra_fields_capped(self):
+        extra = self.model_extra or {}
+        if len(extra) > MAX_EXTRA_FIELDS:
+            raise ValueError(f"extra: {len(extra)} unknown fields, at most {MAX_EXTRA_FIELDS} are kept")
+        if extra:
+            size = len(orjson.dumps(extra, default=str))
+            if size > MAX_EXTRA_BYTES:
+                raise ValueError(f"extra: unknown fields take {size} bytes as JSON, at most {MAX_EXTRA_BYTES}")
+            for name in extra:
+                if (at := find_control(name)) >= 0:
+                    raise ValueError(f"extra: field name {name[:40]!r} holds control character U+{ord(name[at]):04X}")
+        return self
+
 
 class EnrichedPosting(RawPosting):
     """A raw posting plus what the enrichment found (the seed's field names)."""
@@ -90,16 +162,23 @@ def describe_validation_error(error: ValidationError) -> str:
     """One line naming each bad field and its problem, e.g. ``posted_date: invalid date``."""
     parts = []
     for item in error.errors():
-        field = ".".join(str(p) for p in item["loc"]) or "(message)"
-        parts.append(f"{field}: {item['msg']}")
+        msg = item["msg"].removeprefix("Value error, ")
+        field = ".".join(str(p) for p in item["loc"])
+        parts.append(f"{field}: {msg}" if field else msg if ": " in msg else f"(message): {msg}")
     return "; ".join(parts)
 
 
-def parse_raw_posting(data: Any) -> RawPosting:
-    """Validate a decoded JSON value as a raw posting; raises ``ValueError`` with a clear reason."""
+def parse_raw_posting(data: Any, bounds: ContractBounds | None = None) -> RawPosting:
+    """Validate a decoded JSON value as a raw posting; raises ``ValueError`` with a clear reason.
+
+    The reason starts with the field's name (``posted_date: …``, ``extra: …``), which the dead
+    letter and the worker's per-field counters use.
+    """
     if not isinstance(data, dict):
         raise ValueError(f"(message): expected a JSON object, got {type(data).__name__}")
     try:
-        return RawPosting.model_validate(data)
+        posting = RawPosting.model_validate(data)
     except ValidationError as exc:
         raise ValueError(describe_validation_error(exc)) from None
+    (bounds or DEFAULT_BOUNDS).check(posting)
+    return posting

@@ -39,5 +39,13 @@ app.command("demo")(demo)
 app.command("up")(up)
 app.add_typer(schemas_app, name="schemas", help="Message contracts: export JSON Schema.")
 
+
+@app.callback()
+def _main() -> None:
+    """SkillPulse: what the job market asks of AI and data people, week by week."""
+    from skillpulse.settings import install_log_redaction
+
+    install_log_redaction()  # no password of a configured URL reaches a log line
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -129,7 +129,7 @@ def run_demo(postings: int = 2000, data_dir: Path = Path("data"), seed: int = 42
     get_settings.cache_clear()
     settings = get_settings()
     try:
-        _say(f"ClickHouse: {settings.resolved_clickhouse_url}")
+        _say(f"ClickHouse: {settings.display_clickhouse_url}")
         client = connect(settings)
         migrate(client, settings.clickhouse_database)
         ensure_topics(bootstrap, settings)

@@ -5,6 +5,7 @@ file in the working directory); the README's configuration table lists the same 
 """
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +49,28 @@ class Settings(BaseSettings):
     rapid_api_key: str | None = Field(None, validation_alias=_env("RAPID_API_KEY"), repr=False)
     encoder: str | None = Field(None, validation_alias=_env("SKILLPULSE_ENCODER"),
                                 description="HF id or path of the sentence encoder; default the offline MiniLM.")
+    posted_date_min: dt.date = Field(dt.date(1990, 1, 1), validation_alias=_env("POSTED_DATE_MIN"),
+                                     description="Earliest posted_date/scraped_at accepted; older goes to the DLQ.")
+    posted_date_max_days_ahead: int = Field(365, ge=0, validation_alias=_env("POSTED_DATE_MAX_DAYS_AHEAD"),
+                                            description="How far after today a posted_date may lie.")
+    csv_max_rows: int = Field(100_000, ge=1, validation_alias=_env("CSV_MAX_ROWS"),
+                              description="Most rows one /download/postings.csv answer holds.")
+    csv_max_concurrent: int = Field(2, ge=1, validation_alias=_env("CSV_MAX_CONCURRENT"),
+                                    description="Downloads served at once; more get HTTP 429.")
+    csv_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("CSV_TIMEOUT_S"),
+                                 description="Longest one CSV download may run (ClickHouse max_execution_time).")
+
+    @property
+    def contract_bounds(self):
+        """The raw posting contract's date bounds (``schemas.postings.ContractBounds``)."""
+        from schemas.postings import ContractBounds
+
+        return ContractBounds(self.posted_date_min, self.posted_date_max_days_ahead)
+
+    @property
+    def display_clickhouse_url(self) -> str:
+        """The ClickHouse URL with any password masked: the only form to log, print or return."""
+        return redact_url(self.resolved_clickhouse_url)
 
     schedule_producers: str = Field("0 6 * * 1", validation_alias=_env("SCHEDULE_PRODUCERS"),
                                     description="skillpulse up: cron (local time) of the producers' runs; empty = never.")
@@ -66,6 +89,63 @@ class Settings(BaseSettings):
         if self.clickhouse_url:
             return self.clickhouse_url
         return f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the password of its user part replaced by ``***`` (``http://u:***@host``)."""
+    return redact_text(url)
+
+
+def redact_text(text: str) -> str:
+    """Every ``scheme://user:password@`` in ``text`` with the password masked; linear time, no regex.
+
+    Used on URLs and on error messages that may quote one (driver errors, LLM error bodies).
+    """
+    if "://" not in text or "@" not in text:
+        return text
+    out, pos = [], 0
+    while (mark := text.find("://", pos)) >= 0:
+        start = mark + 3
+        end = start
+        while end < len(text) and text[end] not in "/?# \t\n\r\"'<>":
+            end += 1
+        authority = text[start:end]
+        at = authority.rfind("@")
+        if at >= 0:
+            user = authority[:at].split(":", 1)[0]
+            out.append(text[pos:start] + (f"{user}:***@" if ":" in authority[:at] else f"{user}@"))
+            out.append(authority[at + 1:])
+        else:
+            out.append(text[pos:end])
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def install_log_redaction() -> None:
+    """Mask passwords in every log record of this process (URLs quoted by any library's message).
+
+    A record factory, not a handler filter, so it holds whichever handlers Faust, gunicorn or
+    ``logging.basicConfig`` install later. Idempotent.
+    """
+    import logging
+
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "skillpulse_redacting", False):
+        return
+
+    def redacting(*args, **kwargs):
+        record = factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is the logging module's to report
+            return record
+        if "://" in message and "@" in message:
+            record.msg, record.args = redact_text(message), ()
+        return record
+
+    redacting.skillpulse_redacting = True
+    logging.setLogRecordFactory(redacting)
 
 
 @lru_cache(maxsize=1)

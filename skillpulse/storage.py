@@ -5,6 +5,7 @@ process per path) or ``http(s)://user:pass@host:8123`` (a server). The same DDL 
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from schemas.postings import EnrichedPosting
-from skillpulse.settings import Settings, get_settings
+from skillpulse.settings import Settings, get_settings, redact_text, redact_url
 
 MIGRATIONS_PACKAGE = "schemas"
 _SPLIT = re.compile(r";\s*(?:\n|$)")
@@ -23,8 +24,12 @@ POSTING_COLUMNS = (
     "pipeline_version", "posting_key", "title", "description", "company", "location", "source", "url",
     "source_id", "language", "posted_date", "scraped_at", "extracted_skills", "skill_categories",
     "ai_tiers", "seniority_level", "ai_relevance_score", "extra", "kafka_partition", "kafka_offset",
+    "kafka_timestamp", "sighting_version",
 )
-SIGHTING_COLUMNS = ("pipeline_version", "posting_key", "source", "posted_date", "kafka_partition", "kafka_offset")
+SIGHTING_COLUMNS = ("pipeline_version", "posting_key", "source", "posted_date", "kafka_partition", "kafka_offset",
+                    "kafka_timestamp")
+_TS_MAX, _PARTITION_MAX, _OFFSET_MAX = (1 << 48) - 1, (1 << 16) - 1, (1 << 64) - 1
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class StorageError(RuntimeError):
@@ -58,7 +63,7 @@ def connect(settings: Settings | None = None, url: str | None = None):
         if "lock" in str(exc).lower():
             hint = (" — another process holds this chDB data directory; stop it (worker, dashboard, demo)"
                     " or point CLICKHOUSE_URL at a ClickHouse server")
-        raise StorageError(f"cannot open ClickHouse at {url}: {exc}{hint}") from exc
+        raise StorageError(f"cannot open ClickHouse at {redact_url(url)}: {redact_text(str(exc))}{hint}") from exc
 
 
 def _refuse_if_served(settings: Settings, url: str) -> None:
@@ -127,8 +132,28 @@ def sync_taxonomy(client, database: str, taxonomy=None) -> None:
                   column_names=["skill", "skill_id", "category", "tier", "is_seed"])
 
 
-def posting_row(posting: EnrichedPosting, partition: int = -1, offset: int = -1) -> list[Any]:
-    """One ``postings_all`` row, in ``POSTING_COLUMNS`` order; unknown fields go to ``extra`` as JSON."""
+def sighting_version(timestamp_ms: int, partition: int, offset: int) -> int:
+    """The ``postings_all`` version of a sighting: the earliest by (timestamp, partition, offset) is greatest.
+
+    ReplacingMergeTree keeps the row of greatest version, so the earliest sighting wins whatever the
+    order of inserts (see ``schemas/clickhouse/005_earliest_sighting.sql``).
+    """
+    ts = min(max(timestamp_ms, 0), _TS_MAX)
+    p = min(max(partition + 1, 0), _PARTITION_MAX)
+    o = min(max(offset + 1, 0), _OFFSET_MAX)
+    return ((_TS_MAX - ts) << 80) | ((_PARTITION_MAX - p) << 64) | (_OFFSET_MAX - o)
+
+
+def kafka_time(timestamp_ms: int) -> dt.datetime:
+    """A Kafka timestamp (ms) as the UTC datetime the tables store."""
+    return _EPOCH + dt.timedelta(milliseconds=max(timestamp_ms, 0))
+
+
+def posting_row(posting: EnrichedPosting, partition: int = -1, offset: int = -1, timestamp_ms: int = 0) -> list[Any]:
+    """One ``postings_all`` row, in ``POSTING_COLUMNS`` order; unknown fields go to ``extra`` as JSON.
+
+    Rows with no Kafka position (``partition`` -1) get version 0: any real sighting replaces them.
+    """
     extra = {k: v for k, v in (posting.model_extra or {}).items() if k not in _KNOWN_FIELDS}
     return [
         posting.pipeline_version, posting.posting_key, posting.title, posting.description,
@@ -136,7 +161,8 @@ def posting_row(posting: EnrichedPosting, partition: int = -1, offset: int = -1)
         posting.source_id or "", posting.language or "", posting.posted_date, posting.scraped_at,
         posting.extracted_skills, posting.skill_categories, posting.ai_tiers,
         getattr(posting.seniority_level, "value", posting.seniority_level), float(posting.ai_relevance_score),
-        json.dumps(extra, default=str, ensure_ascii=False), partition, offset,
+        json.dumps(extra, default=str, ensure_ascii=False), partition, offset, kafka_time(timestamp_ms),
+        sighting_version(timestamp_ms, partition, offset) if partition >= 0 else 0,
     ]
 
 

@@ -1,5 +1,11 @@
 """The worker's one agent: validate -> dead-letter or dedupe -> enrich -> sink, a batch at a time.
 
+A message never blocks the others: one that fails validation, that the enricher raises on, or whose
+row ClickHouse rejects goes to ``postings.dlq`` with the reason (the field, the exception, the
+server's message), and the rest of its batch is stored. Every dead letter and every changelog write
+of the batch is awaited (delivered) before the batch is acknowledged, so a committed offset never
+points past a dead letter that was not written.
+
 Batches come from ``stream.take_events``, which acknowledges its batch in a ``finally:`` even when
 the body failed. So the body never fails for an outage: the sink retries until the batch is stored.
 If the batch is abandoned anyway (the worker is stopped mid-retry, or a bug raises), its messages
@@ -17,10 +23,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from schemas.postings import RawPosting
+from schemas.postings import ContractBounds, RawPosting
 from skillpulse.domain.enrich import Enricher
 from skillpulse.domain.keys import posting_key
-from skillpulse.storage import posting_row
+from skillpulse.storage import kafka_time, posting_row
 from stream_processors.tables import DedupeIndex
 from stream_processors.validate import Rejected, dead_letter, decode_posting
 
@@ -61,25 +67,78 @@ class BatchProcessor:
     """Turns a batch of messages into dead letters, posting rows and sighting rows."""
 
     def __init__(self, enricher: Enricher, dedupe: DedupeIndex, stats: Stats,
-                 end_offsets: dict[int, int] | None = None):
+                 end_offsets: dict[int, int] | None = None, bounds: ContractBounds | None = None):
         self.enricher = enricher
         self.dedupe = dedupe
         self.stats = stats
         self.end_offsets = end_offsets
+        self.bounds = bounds
 
     def split(self, messages: list[Message]) -> tuple[list[tuple[Message, bytes]], list[list], list[list]]:
         """``(dead_letters, posting_rows, sighting_rows)`` of a batch, in message order."""
         letters, firsts, sightings = self.classify(messages)
-        return letters, self.posting_rows(firsts), sightings
+        rows, failed = self.posting_rows(firsts)
+        return letters + self.reject_enrichment(failed, sightings), rows, sightings
 
-    def posting_rows(self, firsts: list[tuple[Message, RawPosting]]) -> list[list]:
-        """Enrich the first sightings (one batched call: the hybrid model runs once) into posting rows.
+    def posting_rows(self, firsts: list[tuple[Message, RawPosting]]) -> tuple[list[list], list[tuple[Message, RawPosting, str]]]:
+        """Enrich the first sightings into posting rows: ``(rows, failures)``.
 
-        Pure and thread-safe, so the agent runs it off the event loop: a model batch can take
-        seconds, and the loop must keep heartbeating meanwhile.
+        One batched call (the hybrid model runs once); if it raises, each posting is enriched alone
+        and the ones that still raise come back as ``(message, posting, reason)`` failures, to be
+        dead-lettered, so one posting the enricher cannot handle never holds up the others. Pure and
+        thread-safe: the agent runs it off the event loop, which must keep heartbeating meanwhile.
         """
-        enriched = self.enricher.enrich_many([raw for _, raw in firsts])
-        return [posting_row(posting, msg.partition, msg.offset) for (msg, _), posting in zip(firsts, enriched, strict=True)]
+        try:
+            enriched = self.enricher.enrich_many([raw for _, raw in firsts])
+            pairs = list(zip(firsts, enriched, strict=True))
+            failed = []
+        except Exception as exc:  # noqa: BLE001 - isolate the message(s) that raise
+            log.warning("the enricher raised on a batch of %d posting(s) (%s: %s); enriching them one by one",
+                        len(firsts), type(exc).__name__, str(exc)[:200])
+            pairs, failed = [], []
+            for msg, raw in firsts:
+                try:
+                    pairs.append(((msg, raw), self.enricher.enrich_many([raw])[0]))
+                except Exception as one:  # noqa: BLE001
+                    failed.append((msg, raw, f"enrich: {type(one).__name__}: {str(one)[:500]}"))
+        rows = [posting_row(posting, msg.partition, msg.offset, msg.timestamp_ms) for (msg, _), posting in pairs]
+        return rows, failed
+
+    def reject(self, msg: Message, reason: str) -> tuple[Message, bytes]:
+        """A dead letter for ``msg``, counted under the field (or stage) its reason names first."""
+        field_name = reason.split(":", 1)[0]
+        self.stats.dead_letter_reasons[field_name] = self.stats.dead_letter_reasons.get(field_name, 0) + 1
+        self.stats.dead_letters += 1
+        return msg, dead_letter(msg.value, reason, msg.topic, msg.partition, msg.offset, msg.key)
+
+    def reject_enrichment(self, failed: list[tuple[Message, RawPosting, str]], sightings: list[list]) -> list[tuple[Message, bytes]]:
+        """Dead letters for postings the enricher raised on; their sightings and dedupe marks are withdrawn."""
+        if not failed:
+            return []
+        letters, gone = [], set()
+        for msg, raw, reason in failed:
+            self.dedupe.forget(posting_key(raw.title, raw.company, raw.location), msg.partition, msg.offset)
+            letters.append(self.reject(msg, reason))
+            gone.add((msg.partition, msg.offset))
+        sightings[:] = [s for s in sightings if (s[4], s[5]) not in gone]
+        return letters
+
+    def reject_stored(self, rejected, messages: list[Message]) -> list[tuple[Message, bytes]]:
+        """Dead letters for rows ClickHouse refused (``sink.RejectedRow``), with the server's reason."""
+        by_position = {(m.partition, m.offset): m for m in messages}
+        letters = []
+        for row in rejected:
+            msg = by_position.get((row.partition, row.offset))
+            if msg is None:
+                log.error("ClickHouse rejected a row of partition %d offset %d, not in this batch", row.partition, row.offset)
+                continue
+            try:
+                raw = decode_posting(msg.value, self.bounds)
+                self.dedupe.forget(posting_key(raw.title, raw.company, raw.location), msg.partition, msg.offset)
+            except Rejected:
+                pass
+            letters.append(self.reject(msg, f"clickhouse: {row.reason}"))
+        return letters
 
     def classify(self, messages: list[Message]) -> tuple[list[tuple[Message, bytes]], list[tuple[Message, RawPosting]], list[list]]:
         """``(dead_letters, first_sightings, sighting_rows)``: validation and dedupe (touches the table)."""
@@ -93,20 +152,17 @@ class BatchProcessor:
                 continue
             self.stats.consumed += 1
             try:
-                raw = decode_posting(msg.value)
+                raw = decode_posting(msg.value, self.bounds)
             except Rejected as exc:
-                reason = str(exc)
-                letters.append((msg, dead_letter(msg.value, reason, msg.topic, msg.partition, msg.offset, msg.key)))
-                field_name = reason.split(":", 1)[0]
-                self.stats.dead_letter_reasons[field_name] = self.stats.dead_letter_reasons.get(field_name, 0) + 1
+                letters.append(self.reject(msg, str(exc)))
                 continue
             key = posting_key(raw.title, raw.company, raw.location)
-            sightings.append([version, key, raw.source, raw.posted_date, msg.partition, msg.offset])
+            sightings.append([version, key, raw.source, raw.posted_date, msg.partition, msg.offset,
+                              kafka_time(msg.timestamp_ms)])
             if self.dedupe.see(key, msg.partition, msg.offset, msg.timestamp_ms).first:
                 firsts.append((msg, raw))
             else:
                 self.stats.duplicates += 1
-        self.stats.dead_letters += len(letters)
         return letters, firsts, sightings
 
 
@@ -149,6 +205,54 @@ class GapGuard:
         return missing
 
 
+class StallWatch:
+    """Notices a partition whose commits cannot advance, and says why, so the worker can read it again.
+
+    Faust commits a partition only up to its first unacknowledged offset. If offsets between the
+    committed one and the first acknowledged one never come back (seen after a rebalance moved a
+    killed worker's partitions: the fetch position was ahead of the committed offset), every later
+    acknowledgement piles up behind the hole and the group never catches up: a wedge. A hole seen at
+    two checks in a row is reported; the worker then seeks the partition back to its committed offset
+    (processing is idempotent), which fills the hole.
+    """
+
+    def __init__(self):
+        self.seen: dict = {}
+
+    def check(self, acked: dict, committed: dict, topic: str) -> list[tuple]:
+        """``[(tp, committed, first_acked)]`` of partitions stuck since the previous check."""
+        stuck = []
+        for tp, offsets in list(acked.items()):
+            if tp.topic != topic:
+                continue
+            done = committed.get(tp)
+            head = min(offsets) if offsets else None
+            if done is None or head is None or head <= done:
+                self.seen.pop(tp, None)
+                continue
+            state = (done, head)
+            if self.seen.get(tp) == state:
+                stuck.append((tp, done, head))
+                self.seen.pop(tp, None)
+            else:
+                self.seen[tp] = state
+        return stuck
+
+
+def watch_stalls(app, topic: str, stats: Stats, interval_s: float = 3.0) -> None:
+    """Register the timer that runs ``StallWatch`` on ``app``'s consumer and seeks stuck partitions back."""
+    watch = StallWatch()
+
+    @app.timer(interval=interval_s)
+    async def unstick() -> None:
+        consumer = app.consumer
+        for tp, done, head in watch.check(getattr(consumer, "_acked", {}), getattr(consumer, "_committed_offset", {}), topic):
+            log.warning("partition %d: offsets %d..%d were never acknowledged, so commits cannot pass them;"
+                        " reading the partition again from %d", tp.partition, done, head - 1, done)
+            stats.refetched_gaps += 1
+            await consumer.seek(tp, done)
+
+
 def withhold_acks(events) -> None:
     """Make take_events' coming acknowledgement a no-op for these events, so their offsets stay uncommitted.
 
@@ -159,6 +263,41 @@ def withhold_acks(events) -> None:
         event.message.acked = True
     log.warning("batch of %d message(s) not stored; its offsets stay uncommitted and will be processed again",
                 len(events))
+
+
+async def deliver_dead_letters(dlq, letters: list[tuple[Message, bytes]], max_backoff_s: float = 5.0) -> None:
+    """Send each dead letter and wait until the broker has it; retry (with backoff) while it is away.
+
+    Never gives up: a dead letter that is not in ``postings.dlq`` must keep its offset uncommitted.
+    """
+    pending = list(letters)
+    delay = 0.2
+    while pending:
+        try:
+            futures = [await dlq.send(key=msg.key, value=body) for msg, body in pending]
+            outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        except Exception as exc:  # noqa: BLE001 - the producer itself failed: retry the lot
+            outcomes = [exc] * len(pending)
+        failed = [(item, out) for item, out in zip(pending, outcomes, strict=True) if isinstance(out, BaseException)]
+        if not failed:
+            return
+        log.warning("%d dead letter(s) not delivered to the DLQ (%s); retrying in %.1fs — their offsets stay"
+                    " uncommitted", len(failed), failed[0][1], delay)
+        pending = [item for item, _ in failed]
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_backoff_s)
+
+
+async def confirm_changelog(futures: list) -> None:
+    """Wait for the dedupe table's changelog writes of this batch (logged, not fatal, when one fails:
+    the table is the fast path and ClickHouse keeps the earliest sighting anyway)."""
+    if not futures:
+        return
+    outcomes = await asyncio.gather(*futures, return_exceptions=True)
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    if errors:
+        log.warning("%d dedupe changelog write(s) failed (%s): after a restart some repeats may be stored again,"
+                    " which ClickHouse resolves to the earliest sighting", len(errors), errors[0])
 
 
 def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_size: int, max_wait_s: float):
@@ -186,15 +325,18 @@ def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_siz
             ]
             try:
                 letters, firsts, sightings = processor.classify(messages)
-                rows = await loop.run_in_executor(enrich_thread, processor.posting_rows, firsts)
-                for msg, body in letters:
-                    # Delivered before the offsets commit: Faust flushes its producer before every commit.
-                    await dlq.send(key=msg.key, value=body)
-                await sink.store(rows, sightings)  # retries until stored; never raises for an outage
+                rows, failed = await loop.run_in_executor(enrich_thread, processor.posting_rows, firsts)
+                letters += processor.reject_enrichment(failed, sightings)
+                # retries while ClickHouse is away; rows it rejects come back, the rest is stored
+                rejected = await sink.store(rows, sightings)
+                letters += processor.reject_stored(rejected, messages)
+                # Every produce of this batch is delivered before the batch is acknowledged.
+                await deliver_dead_letters(dlq, letters)
+                await confirm_changelog(processor.dedupe.take_pending())
             except BaseException:
                 withhold_acks(events)
                 raise
-            processor.stats.stored += len(rows)
+            processor.stats.stored += len(rows) - sum(r.table == "postings_all" for r in rejected)
             processor.stats.batches += 1
             for tp, offset in rewind.items():
                 log.warning("partition %d: offset %d was skipped by the consumer; reading again from it", tp.partition, offset)

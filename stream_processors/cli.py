@@ -59,12 +59,15 @@ def replay(
     until: Annotated[str | None, typer.Option("--until", help="Stop before this time (default: the end of the topic now).")] = None,
     pipeline_version: Annotated[str | None, typer.Option("--pipeline-version", help="Version to write; default replay-YYYYMMDDTHHMMSS (UTC now).")] = None,
     activate: Annotated[bool, typer.Option("--activate/--no-activate", help="Make the new version the one views read once done.")] = True,
+    activate_partial: Annotated[bool, typer.Option("--activate-partial", help="Also activate a partial replay (--since after the first message, or --until): the dashboard then shows only postings first seen in that window.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
 ) -> None:
     """Reprocess postings.raw from --since under a new consumer group and a new pipeline version.
 
     Seeks by time (offsets_for_times), processes up to the end of the topic as it is now (or --until),
-    then activates the new version, so the rollups reflect it only. The live worker keeps its own
+    then activates the new version, so the rollups reflect it only. A partial replay (a window that
+    leaves messages out) activates only with --activate-partial, since the dashboard would then show
+    that window alone; without it the command refuses and says so. The live worker keeps its own
     group. With embedded chDB stop the live worker first (one process per data directory).
     """
     from stream_processors.replay import ReplayError, parse_when, run_replay
@@ -73,7 +76,8 @@ def replay(
     settings = _settings(None)
     try:
         result = run_replay(settings, parse_when(since), parse_when(until) if until else None,
-                            pipeline_version, activate=activate, log_level=log_level)
+                            pipeline_version, activate=activate, log_level=log_level,
+                            activate_partial=activate_partial)
     except ReplayError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)

@@ -5,6 +5,11 @@ offsets are set, before it starts, to the first message at or after ``--since``
 (``offsets_for_times``). It processes up to the end offsets taken at its start (or the first message
 at ``--until``), writes rows under its own ``pipeline_version``, and only then activates that
 version, so the views switch at once from the old complete picture to the new complete one.
+
+A PARTIAL replay (``--since`` after the topic's first message, or ``--until`` before its end) holds
+only that window: activating it would make the dashboard show those postings only, and earlier or
+later weeks would vanish. So it activates only with ``--activate-partial``; without it the command
+refuses before doing any work and says what the dashboard would then show.
 """
 from __future__ import annotations
 
@@ -55,6 +60,35 @@ def seek_plan(bootstrap: str, topic: str, partitions: int, since: dt.datetime,
     return start, {p: max(end[p], start[p]) for p in range(partitions)}
 
 
+def topic_range(bootstrap: str, topic: str, partitions: int) -> tuple[dict[int, int], dict[int, int]]:
+    """``(low, high)`` watermark offsets per partition: the whole history kept on ``topic``."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "skillpulse-replay-planner",
+                         "enable.auto.commit": False})
+    try:
+        marks = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10) for p in range(partitions)}
+    finally:
+        consumer.close()
+    return {p: lo for p, (lo, _) in marks.items()}, {p: hi for p, (_, hi) in marks.items()}
+
+
+def partial_warning(start: dict[int, int], end: dict[int, int], low: dict[int, int], high: dict[int, int],
+                    since: dt.datetime, until: dt.datetime | None) -> str | None:
+    """What activating this replay would hide, or None when it covers the whole topic."""
+    before = sum(max(0, start[p] - low.get(p, 0)) for p in start)
+    after = sum(max(0, high.get(p, 0) - end[p]) for p in end)
+    if before == 0 and after == 0:
+        return None
+    window = f"from {since.isoformat()}" + (f" until {until.isoformat()}" if until else "")
+    total = sum(high.get(p, 0) - low.get(p, 0) for p in high)
+    return (f"this replay covers {sum(end[p] - start[p] for p in end)} of the {total} messages on the topic ({window});"
+            f" {before} earlier and {after} later message(s) are outside it. Once active, the dashboard and every"
+            " view would show only postings first seen in that window: the weeks outside it would vanish."
+            " Pass --activate-partial to activate it anyway, or --no-activate to write it without switching"
+            " (the active version stays as it is)")
+
+
 def commit_start(bootstrap: str, group: str, topic: str, start: dict[int, int]) -> None:
     """Set ``group``'s committed offsets, so the worker begins exactly at ``start``."""
     from confluent_kafka import Consumer, TopicPartition
@@ -68,7 +102,7 @@ def commit_start(bootstrap: str, group: str, topic: str, start: dict[int, int]) 
 
 def run_replay(settings: Settings, since: dt.datetime, until: dt.datetime | None = None,
                pipeline_version: str | None = None, activate: bool = True, log_level: str = "info",
-               bootstrap: str | None = None) -> dict:
+               bootstrap: str | None = None, activate_partial: bool = False) -> dict:
     """Reprocess the range into a new pipeline version, then activate it; returns a summary."""
     from skillpulse.kafka.admin import ensure_topics, resolve_bootstrap
     from skillpulse.storage import StorageError, connect, set_version_status
@@ -94,6 +128,12 @@ def run_replay(settings: Settings, since: dt.datetime, until: dt.datetime | None
     if total == 0:
         raise ReplayError(f"no messages on {settings.raw_topic} between {since.isoformat()} and "
                           f"{until.isoformat() if until else 'now'}; nothing to replay, the active version is unchanged")
+    low, high = topic_range(bootstrap, settings.raw_topic, partitions)
+    partial = partial_warning(start, end, low, high, since, until)
+    if partial and activate and not activate_partial:
+        raise ReplayError(f"not started: {partial}")
+    if partial:
+        log.warning("partial replay: %s", partial)
     log.info("replay %s: %d message(s) from %s as group %s", version, total, since.isoformat(), group)
     commit_start(bootstrap, group, settings.raw_topic, start)
 
@@ -118,4 +158,5 @@ def run_replay(settings: Settings, since: dt.datetime, until: dt.datetime | None
         except StorageError as exc:
             raise ReplayError(f"replayed, but could not activate {version}: {exc}") from exc
     return {"pipeline_version": version, "group": group, "messages": total, "activated": activate,
+            "partial": bool(partial),
             **result.stats.as_dict(), "seconds": round(time.monotonic() - started, 1)}

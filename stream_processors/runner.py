@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from skillpulse.settings import Settings
-from stream_processors.agents import BatchProcessor, Stats, attach_pipeline
+from stream_processors.agents import BatchProcessor, Stats, attach_pipeline, watch_stalls
 from stream_processors.app import WorkerConfig, create_app
 from stream_processors.sink import ClickHouseSink
 from stream_processors.tables import DEDUPE_TABLE, DedupeIndex, dedupe_table
@@ -122,10 +122,12 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
             enricher = apply_extractor_setting(enricher, settings)
         except ValueError as exc:
             raise WorkerError(str(exc)) from exc
-    processor = BatchProcessor(enricher, dedupe, stats, config.end_offsets)
+    processor = BatchProcessor(enricher, dedupe, stats, config.end_offsets, settings.contract_bounds)
     sink = ClickHouseSink(settings, config.pipeline_version, activate=config.activate)
     attach_pipeline(app, raw_topic(app, settings.raw_topic), dlq_topic(app, settings.dlq_topic), processor, sink,
                     config.batch_size, config.max_wait_s)
+
+    watch_stalls(app, settings.raw_topic, stats)
 
     worker = faust.Worker(app, loglevel=config.log_level.upper(), quiet=True, redirect_stdouts=False, loop=loop)
     worker.spinner = None  # no terminal escapes in logs and in the demo's output
@@ -155,7 +157,11 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
         async def watch_lag() -> None:
             await asyncio.sleep(1.0)
             while True:
-                lag = await loop.run_in_executor(None, probe.lag)
+                try:
+                    lag = await loop.run_in_executor(None, probe.lag)
+                except Exception as exc:  # noqa: BLE001 - broker away or coordinator moving: ask again
+                    log.info("lag unknown for now (%s); asking again", exc)
+                    lag = None
                 if lag == 0 and (config.stop_when is None or config.stop_when()):
                     log.info("caught up: every message is stored and committed; stopping")
                     state["caught_up"] = True

@@ -1,5 +1,12 @@
 """The dedupe table: ``posting_key`` -> where the posting was first seen, with an expiry window.
 
+It is the FAST PATH, not the guarantee: it spares enriching and storing repeats and counts them.
+ClickHouse decides which sighting is kept (``postings_all`` keeps the earliest by Kafka timestamp,
+partition, offset; see ``schemas/clickhouse/005_earliest_sighting.sql``), so a table that lost
+writes in a crash can only cause a repeat to be stored needlessly, never to replace the original.
+A sighting earlier than the one the table holds (a producer's clock, another partitioner) is taken
+as first again, so the table never hides the row ClickHouse must keep.
+
 The value is ``[partition, offset, timestamp_ms]`` of the first sighting. Remembering the offset makes
 redelivery safe: after a crash the worker reprocesses messages whose offsets were not committed, and
 the first sighting itself must then be stored again, not mistaken for a duplicate of itself.
@@ -43,6 +50,7 @@ class DedupeIndex:
     send_changelog: Any = None  # callable(partition, key, value); None = the table's own
     _latest_ms: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     seen: dict[str, list] = field(default_factory=dict)
+    pending: list = field(default_factory=list)  # changelog sends not yet confirmed (see take_pending)
 
     def _store(self):
         return getattr(self.table, "data", self.table)
@@ -52,9 +60,16 @@ class DedupeIndex:
         if sender is None:
             return
         if value is None:
-            sender(partition, key, None, value_serializer="raw")
+            sent = sender(partition, key, None, value_serializer="raw")
         else:
-            sender(partition, key, value)
+            sent = sender(partition, key, value)
+        if sent is not None:
+            self.pending.append(sent)
+
+    def take_pending(self) -> list:
+        """The changelog sends since the last call: the agent awaits them before its batch is acknowledged."""
+        pending, self.pending = self.pending, []
+        return pending
 
     def see(self, key: str, partition: int, offset: int, timestamp_ms: int) -> Sighting:
         """Record a sighting; ``first`` unless an earlier, different message holds the key."""
@@ -71,13 +86,24 @@ class DedupeIndex:
                     self._log(partition, key, held)
                 self.seen[key] = held
                 return Sighting(True, partition, offset)  # redelivery of the first sighting itself
-            if not expired:
+            earlier = (timestamp_ms, partition, offset) < (held_ts, held_partition, held_offset)
+            if not expired and not earlier:
                 return Sighting(False, held_partition, held_offset)
         value = [partition, offset, timestamp_ms]
         store[key] = value
         self.seen[key] = value
         self._log(partition, key, value)
         return Sighting(True, partition, offset)
+
+    def forget(self, key: str, partition: int, offset: int) -> None:
+        """Drop ``key`` if this sighting holds it: the row was dead-lettered, so a later repeat may be stored."""
+        store = self._store()
+        for held in (store.get(key), self.seen.get(key)):
+            if held is not None and (held[0], held[1]) == (partition, offset):
+                store.pop(key, None)
+                self.seen.pop(key, None)
+                self._log(partition, key, None)
+                return
 
     def expire(self, partitions: set[int] | None = None) -> int:
         """Forget keys first seen more than the TTL before the newest message of their partition.

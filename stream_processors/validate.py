@@ -9,7 +9,7 @@ import datetime as dt
 
 import orjson
 
-from schemas.postings import DeadLetter, RawPosting, parse_raw_posting
+from schemas.postings import ContractBounds, DeadLetter, RawPosting, parse_raw_posting
 
 # A dead letter must itself fit a Kafka message (10 MB, see skillpulse.kafka.admin); base64 adds a third.
 MAX_ORIGINAL_BYTES = 7 * 1024 * 1024
@@ -19,7 +19,7 @@ class Rejected(ValueError):
     """The message cannot be a posting; ``str()`` names the field and the problem."""
 
 
-def decode_posting(value: bytes | None) -> RawPosting:
+def decode_posting(value: bytes | None, bounds: ContractBounds | None = None) -> RawPosting:
     """Decode and validate one message value; raises ``Rejected`` with a reason naming the field."""
     if value is None or not value.strip():
         raise Rejected("(message): empty message, expected a JSON object")
@@ -32,7 +32,7 @@ def decode_posting(value: bytes | None) -> RawPosting:
     except orjson.JSONDecodeError as exc:
         raise Rejected(f"(message): invalid JSON: {exc}") from None
     try:
-        return parse_raw_posting(data)
+        return parse_raw_posting(data, bounds)
     except ValueError as exc:
         raise Rejected(str(exc)) from None
 

@@ -1,7 +1,9 @@
 """Text normalisation shared by every matcher: HTML read as text, lower case, single spaces.
 
-Everything here is linear in the text (see ``strip_tags``); white space is collapsed by
-``str.split``, which has the same definition of white space as the regex ``\\s``.
+Every step is linear in the length of the text, whatever it holds: postings are untrusted input,
+and ``re.sub(r"<[^>]*>", ...)`` alone costs quadratic time on a text of many ``<`` without ``>``
+(see ``strip_tags``). White space is collapsed by ``str.split``, which has the same definition of
+white space as the regex ``\\s``.
 """
 from __future__ import annotations
 

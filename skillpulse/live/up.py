@@ -126,7 +126,7 @@ def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min
     from stream_processors.app import WorkerConfig
     from stream_processors.runner import run_worker
 
-    say(f"ClickHouse: {settings.resolved_clickhouse_url}; Kafka: {bootstrap}")
+    say(f"ClickHouse: {settings.display_clickhouse_url}; Kafka: {bootstrap}")
     client = connect(settings)  # the main thread's own client: migrate once before the parts start
     migrate(client, settings.clickhouse_database)
     ensure_topics(bootstrap, settings)

@@ -11,7 +11,10 @@ DB = "skillpulse"
 def load_postings(client, gold: list[GoldPosting], version: str = "v1") -> list:
     """Enrich and insert the postings as the worker would, and make ``version`` active."""
     enriched = default_enricher(version).enrich_many([g.raw for g in gold])
-    storage.insert_postings(client, [storage.posting_row(e, 0, i) for i, e in enumerate(enriched)], DB)
+    # One row per key, the key's last gold posting (offsets descending: postings_all keeps the earliest
+    # sighting, so the last gold posting must be the earliest one), as these tests were calibrated on.
+    rows = [storage.posting_row(e, 0, len(enriched) - i) for i, e in enumerate(enriched)]
+    storage.insert_postings(client, rows, DB)
     storage.set_version_status(client, version, "active", database=DB)
     return enriched
 

@@ -148,3 +148,18 @@ def test_parse_reply_rejects(content):
 @pytest.mark.parametrize("header, seconds", [("2", 2.0), ("0.5", 0.5), (None, None), ("soon", None), ("99999", 120.0)])
 def test_retry_after_header(header, seconds):
     assert parse_retry_after(header) == seconds
+
+
+def test_llm_error_bodies_are_redacted():
+    import httpx
+
+    from batch.llm import LLMError
+
+    def echo(request: httpx.Request) -> httpx.Response:  # an endpoint that echoes the key and a URL
+        return httpx.Response(400, text=f"bad key {request.headers['authorization']} at http://u:pw@proxy:8080/")
+
+    client = ChatClient("http://llm.test/v1", "m", "sk-secret-777", transport=httpx.MockTransport(echo), max_attempts=1)
+    with pytest.raises(LLMError) as info:
+        client.complete([{"role": "user", "content": "hi"}])
+    assert "sk-secret-777" not in str(info.value) and "pw@" not in str(info.value)
+    assert "Bearer ***" in str(info.value) and "u:***@proxy" in str(info.value)

@@ -78,14 +78,30 @@ def scalar(env: dict, sql: str):
     return next(iter(rows[0].values()))
 
 
-def committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
-    """Sum of the group's committed offsets on ``topic`` (0 where none)."""
-    from confluent_kafka import Consumer, TopicPartition
+def committed(bootstrap: str, group: str, topic: str, partitions: int, timeout: float = 30) -> int:
+    """Sum of the group's committed offsets on ``topic`` (0 where none).
 
+    A retriable broker answer (NOT_COORDINATOR while a fresh broker loads its offsets topic, or while
+    the group's coordinator moves) is asked again: it says "not yet", not "no offsets".
+    """
+    import time
+
+    from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+    not_yet = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+               KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError._TIMED_OUT, KafkaError._TRANSPORT}
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    deadline = time.monotonic() + timeout
     try:
-        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
-        return sum(max(tp.offset, 0) for tp in tps)
+        while True:
+            try:
+                tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+                return sum(max(tp.offset, 0) for tp in tps)
+            except KafkaException as exc:
+                error = exc.args[0]
+                if not (error.retriable() or error.code() in not_yet) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
     finally:
         consumer.close()
 

@@ -65,3 +65,15 @@ def test_every_command_exists_in_the_cli(compose):
         path = words if words[0] in ("db", "produce", "batch", "kafka") else words[:1]
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0, f"{name}: skillpulse {' '.join(path)} --help failed: {result.output}"
+
+
+def test_published_ports_listen_on_loopback_and_credentials_come_from_the_env_file(compose):
+    services = compose["services"]
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("${BIND_ADDRESS:-127.0.0.1}:"), f"{name} publishes {port} on every interface"
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "skillpulse:skillpulse@" not in text and "CLICKHOUSE_PASSWORD: skillpulse" not in text
+    assert services["clickhouse"]["environment"]["CLICKHOUSE_PASSWORD"].startswith("${CLICKHOUSE_PASSWORD:?")
+    example = (ROOT / ".env.example").read_text()
+    assert "CLICKHOUSE_PASSWORD=" in example and "BIND_ADDRESS=127.0.0.1" in example

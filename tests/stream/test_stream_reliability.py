@@ -151,3 +151,18 @@ def test_replaying_twice_gives_the_same_rollups(stream_env, kafka_bootstrap):
     assert [o["stored"] for o in outcomes] == [400, 400] and [o["duplicates"] for o in outcomes] == [80, 80]
     got = kit.summary(env)
     assert got["rows"] == got["job_count"] == 400 and got["sightings"] == 480
+
+
+def test_a_partial_replay_needs_a_flag_and_says_what_the_dashboard_would_show(stream_env, kafka_bootstrap):
+    import datetime as dt
+
+    env, topic, _dlq, _group = stream_env
+    kit.produce(kafka_bootstrap, topic, kit.postings(30, 0, seed=12))
+    time.sleep(1.5)
+    since = dt.datetime.now(dt.timezone.utc).isoformat()
+    time.sleep(0.5)
+    kit.produce(kafka_bootstrap, topic, kit.postings(20, 0, seed=13))
+    refused = kit.cli(env, "replay", "--since", since, "--pipeline-version", "part", check=False)
+    assert refused.returncode == 2
+    assert "covers 20 of the 50 messages" in refused.stderr and "30 earlier" in refused.stderr
+    assert "weeks outside it would vanish" in refused.stderr and "--activate-partial" in refused.stderr

@@ -102,3 +102,19 @@ def test_gap_guard_checks_the_first_offset_against_the_committed_one():
     assert guard.check(2, 95, committed=94) == 94  # offset 94 was due first and never came
     assert GapGuard().check(2, 94, committed=94) is None
     assert GapGuard().check(2, 7, committed=None) is None  # a new group: nothing to compare with
+
+
+def test_stall_watch_reports_a_hole_that_blocks_commits():
+    from collections import namedtuple
+
+    from stream_processors.agents import StallWatch
+
+    TP = namedtuple("TP", "topic partition")
+    tp, other = TP("raw", 1), TP("raw", 2)
+    watch = StallWatch()
+    acked = {tp: [273, 274, 275], other: [50, 51]}
+    committed = {tp: 117, other: 50}
+    assert watch.check(acked, committed, "raw") == []  # first sight: maybe in flight
+    assert watch.check(acked, committed, "raw") == [(tp, 117, 273)]  # still there: stuck
+    acked[tp] = [117, 118]
+    assert watch.check(acked, committed, "raw") == [] and watch.check(acked, committed, "raw") == []
