@@ -23,6 +23,7 @@ POSTING_COLUMNS = (
     "pipeline_version", "posting_key", "title", "description", "company", "location", "source", "url",
     "source_id", "language", "posted_date", "scraped_at", "extracted_skills", "skill_categories",
     "ai_tiers", "seniority_level", "ai_relevance_score", "extra", "kafka_partition", "kafka_offset",
+    "general_skills",
 )
 SIGHTING_COLUMNS = ("pipeline_version", "posting_key", "source", "posted_date", "kafka_partition", "kafka_offset")
 
@@ -119,6 +120,7 @@ def posting_row(posting: EnrichedPosting, partition: int = -1, offset: int = -1)
         posting.extracted_skills, posting.skill_categories, posting.ai_tiers,
         getattr(posting.seniority_level, "value", posting.seniority_level), float(posting.ai_relevance_score),
         json.dumps(extra, default=str, ensure_ascii=False), partition, offset,
+        getattr(posting, "general_skills", None) or [],
     ]
 
 

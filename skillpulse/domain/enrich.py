@@ -26,12 +26,15 @@ class Enricher:
     model: SkillModel | None = None
 
     def _build(self, raw: RawPosting, skills: set[str]) -> EnrichedPosting:
-        known = sorted(s for s in skills if s in self.taxonomy.skills)
+        # AI skills keep the seed's meaning (extracted_skills, categories, score); general tech apart.
+        known = sorted(s for s in skills if s in self.taxonomy.skills and self.taxonomy.skills[s].is_ai)
+        general = sorted(s for s in skills if s in self.taxonomy.skills and not self.taxonomy.skills[s].is_ai)
         info = [self.taxonomy.skills[s] for s in known]
         data = raw.model_dump()
         data.update(
             posting_key=posting_key(raw.title, raw.company, raw.location),
             extracted_skills=known,
+            general_skills=general,
             skill_categories=sorted({s.category for s in info}),
             ai_tiers=sorted({s.tier for s in info if s.tier}),
             seniority_level=self.rules.classify_seniority(raw.title),
