@@ -180,6 +180,14 @@ def register(app: Dash, data: DashboardData) -> None:
         rising, falling = metrics.movers(table, int(last["postings"]), int(prev["postings"]))
         return top, figures.movers(rising, falling, _week(last["week_start"]), _week(prev["week_start"]))
 
+    @app.callback(Output("g-general", "figure"), Input("filters", "data"))
+    @guarded(lambda m: figures.empty(m, 380), data)
+    def general(store):
+        f = from_store(store)
+        weeks = data.weeks(f)
+        return figures.top_skills(data.general_skills(f), data.taxonomy(),
+                                  int(weeks["postings"].sum()) if len(weeks) else 0, f.measure)
+
     # --- seniority ------------------------------------------------------------------------------
     @app.callback(Output("g-seniority", "figure"), Output("g-seniority-mix", "figure"), Input("filters", "data"))
     @guarded(lambda m: (figures.empty(m), figures.empty(m)), data)
