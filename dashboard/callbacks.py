@@ -264,8 +264,9 @@ def register(app: Dash, data: DashboardData) -> None:
         if frame.empty:
             return html.P("No skill candidates yet: run `skillpulse batch weekly` (it trains the extractor and lists "
                           "what it finds outside the taxonomy).", className="empty")
-        head = html.Tr([html.Th("Candidate skill"), html.Th("Postings"), html.Th("Example"), html.Th("Model")])
-        body = [html.Tr([html.Td(row.skill), html.Td(f"{int(row.count):,}"),
+        head = html.Tr([html.Th("Candidate skill"), html.Th("Postings"), html.Th("Growth"), html.Th("Example"),
+                        html.Th("Model")])
+        body = [html.Tr([html.Td(row.skill), html.Td(f"{int(row.count):,}"), html.Td(f"{int(row.growth):+d}"),
                          html.Td(str(row.examples[0]) if len(row.examples) else "", className="example"),
                          html.Td(row.model_version, className="muted")]) for row in frame.itertuples()]
         return [html.P(f"Run {run['run_id']}", className="card-note"),

@@ -490,8 +490,8 @@ class DashboardData:
                 return {}, pd.DataFrame()
             run = runs.iloc[0].to_dict()
             frame = self.query(
-                "SELECT skill, count, examples, model_version FROM {db}.skill_candidates FINAL"
-                " WHERE run_id = {run:String} ORDER BY count DESC, skill LIMIT {limit:UInt32}",
+                "SELECT skill, count, growth, examples, model_version FROM {db}.skill_candidates FINAL"
+                " WHERE run_id = {run:String} ORDER BY count DESC, growth DESC, skill LIMIT {limit:UInt32}",
                 {"run": run["run_id"], "limit": limit})
             return run, frame
         return self.cached("candidates", (limit,), compute)
