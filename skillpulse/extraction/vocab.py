@@ -36,6 +36,7 @@ och att det som en ett är för med till på av den de vi du har inte om eller v
 eller samt även hos efter under inom mot utan genom vår våra din dina ditt vårt dig oss er ni man när då
 där här alla andra mycket bra goda god stor stora nya ny meriterande erfarenhet kunskap kunskaper
 kompetens arbete arbeta tjänsten rollen företag team krav
+machine deep large model models learning language vision face computer processing split natural
 """.split())
 # A span that is only these (with stop words) names no skill: "infrastructure as", "data platform".
 _MIN_LEN = 2
@@ -45,7 +46,8 @@ def normalise_skill(text: str) -> str:
     """One form per skill: lower case, single spaces, no punctuation at the ends, a plural's -s dropped.
 
     ``"  Spring-Boot )"`` -> ``"spring-boot"``; ``"Microservices"`` -> ``"microservice"``;
-    ``"C/ C++"`` -> ``"c/c++"``. Short words and words in -ss/-us/-is keep their s (``aws``, ``redis``).
+    ``"C/ C++"`` -> ``"c/c++"``. Short words and words in -ss/-us/-is keep their s (``aws``, ``stats``,
+    ``redis``); ``timeseries`` stays.
     """
     form = _SPACE.sub(" ", text.lower()).strip()
     form = _SPACED_PUNCT.sub(r"\1", form)
@@ -57,10 +59,10 @@ def normalise_skill(text: str) -> str:
     last = words[-1] if words else ""
     if not last.isalpha():
         pass
-    elif len(last) > 4 and last.endswith("s") and not last.endswith(("ss", "us", "is", "os", "as", "ics", "ies")):
-        words[-1] = last[:-1]
-    elif len(last) > 4 and last.endswith("ies"):
+    elif len(last) > 5 and last.endswith("ies") and not last.endswith(("series", "species")):
         words[-1] = last[:-3] + "y"
+    elif len(last) > 5 and last.endswith("s") and not last.endswith(("ss", "us", "is", "os", "as", "ics", "ies")):
+        words[-1] = last[:-1]
     return " ".join(words)
 
 

@@ -27,6 +27,8 @@ from skillpulse.settings import Settings
     ("Feature Stores", "feature store", False),      # plural
     ("C/ C++", "c/c++", False),
     ("AWS", "aws", False), ("Redis", "redis", False), ("node.js", "node.js", False),  # no false plural
+    ("stats", "stats", False), ("timeseries", "timeseries", False), ("Libraries", "library", False),
+    ("machine", "machine", True), ("large", "large", True),  # fragments of a longer skill
     ("of", "of", True), ("x", "x", True), ("2021", "2021", True),
     ("platform", "platform", True), ("data", "data", True), ("product", "product", True),
     ("infrastructure as", "infrastructure as", True),

@@ -24,14 +24,15 @@ RUN = "weekly-2024-03-04-4w"
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
+    # Two epochs: one epoch on 60 postings lands near the 0.5 promotion bar, on either side by chance.
     data = tmp_path_factory.mktemp("batch")
     settings = Settings(data_dir=data)
     client, gold = seeded_client(settings, n=60, seed=11, end_week=WEEK, weeks=4)
     try:
-        first = run_weekly(client, settings, weeks=4, labeller="taxonomy", sample=None, epochs=1, seed=7,
+        first = run_weekly(client, settings, weeks=4, labeller="taxonomy", sample=None, epochs=2, seed=7,
                            progress=False)
         counts_after_first = table_counts(client)
-        second = run_weekly(client, settings, week=WEEK, weeks=4, labeller="taxonomy", sample=None, epochs=1,
+        second = run_weekly(client, settings, week=WEEK, weeks=4, labeller="taxonomy", sample=None, epochs=2,
                             seed=7, progress=False)
         yield settings, client, first, second, counts_after_first
     finally:
