@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from skillpulse.extraction.bio import Span
 from skillpulse.extraction.resolve import resolve_skill
-from skillpulse.extraction.vocab import is_junk, normalise_skill
+from skillpulse.extraction.vocab import is_junk, label_fragments, normalise_skill
 from skillpulse.domain.taxonomy import Taxonomy, default_taxonomy
 from skillpulse.domain.text import readable
 
@@ -43,6 +43,7 @@ class SpanExtractor:
         self._label_vectors = None
         self._label_skills: list[str] = []
         self._resolved: dict[str, str | None] = {}
+        self._fragments: frozenset[str] | None = None
 
     def spans(self, descriptions: Sequence[str]) -> list[list[Span]]:
         """Predicted spans per description, offsets into ``readable(description)``."""
@@ -91,6 +92,8 @@ class SpanExtractor:
         """Each span text -> its skill: a taxonomy skill (exact label, or MiniLM cosine where close),
         else the normalised open-vocabulary form; None for junk ("of", "platform", "vid")."""
         mapping = self.resolve_many(list(surfaces))
+        if self._fragments is None:
+            self._fragments = label_fragments(f for s in self.taxonomy.skills.values() for f in (s.name, *s.aliases))
         forms = {s: normalise_skill(s) for s in surfaces if not mapping[s]}
         again = self.resolve_many([f for f in set(forms.values()) if f]) if forms else {}
         out: dict[str, str | None] = {}
@@ -99,7 +102,7 @@ class SpanExtractor:
                 out[s] = mapping[s]
             else:
                 form = forms[s]
-                out[s] = again.get(form) or (None if is_junk(form) else form)
+                out[s] = again.get(form) or (None if is_junk(form) or form in self._fragments else form)
         return out
 
     def extract_all(self, descriptions: Sequence[str], batch_size: int = 64, progress=None,

@@ -37,6 +37,7 @@ eller samt även hos efter under inom mot utan genom vår våra din dina ditt v�
 där här alla andra mycket bra goda god stor stora nya ny meriterande erfarenhet kunskap kunskaper
 kompetens arbete arbeta tjänsten rollen företag team krav
 machine deep large model models learning language vision face computer processing split natural
+ai applied modeller modell svp vp sr jr senior junior lead head chief principal staff intern
 """.split())
 # A span that is only these (with stop words) names no skill: "infrastructure as", "data platform".
 _MIN_LEN = 2
@@ -72,3 +73,17 @@ def is_junk(form: str) -> bool:
         return True
     words = re.split(r"[\s/&-]+", form)
     return all(w in STOP_WORDS or len(w) < 2 or w.isdigit() for w in words if w) or len(words) > 6
+
+
+def label_fragments(labels) -> frozenset[str]:
+    """Word runs that are only part of a longer taxonomy label ("språkmodeller" of "stora
+    språkmodeller", "face" of "hugging face"): a span that is just such a run is a cut-off mention."""
+    whole = {" ".join(label.lower().split()) for label in labels}
+    parts = set()
+    for label in whole:
+        words = label.split()
+        for i in range(len(words)):
+            for j in range(i + 1, len(words) + 1):
+                if j - i < len(words):
+                    parts.add(" ".join(words[i:j]))
+    return frozenset(parts - whole)
