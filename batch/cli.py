@@ -75,6 +75,8 @@ def weekly(
     k: int = typer.Option(None, "--k", min=1, help="Fixed number of clusters (default: best silhouette in --k-range)."),
     k_range: str = typer.Option("4-16", "--k-range", help="Range of k tried by silhouette, LOW-HIGH."),
     seed: int = typer.Option(42, "--seed", help="Seed for training, KMeans and UMAP."),
+    min_postings: int = typer.Option(2, "--min-postings", min=1,
+                                     help="Skills (AI, general, open-vocabulary) in fewer postings stay off the skill map."),
     plots_dir: Path = typer.Option(None, "--plots-dir", help="Root of plots/DATE/ (default $SKILLPULSE_DATA_DIR/plots)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
 ) -> None:
@@ -106,7 +108,8 @@ def weekly(
         client = storage.connect(settings)
         storage.migrate(client, settings.clickhouse_database)
         summary = run_weekly(client, settings, day, weeks, labeller=labeller, sample=sample or None, epochs=epochs,
-                             k=k, k_range=k_bounds, seed=seed, plots_root=plots_dir, console=console)
+                             k=k, k_range=k_bounds, seed=seed, plots_root=plots_dir, console=console,
+                             min_postings=min_postings)
     except (BatchError, storage.StorageError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None

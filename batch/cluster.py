@@ -25,12 +25,14 @@ class ClusterResult:
     labels: dict[int, str]  # cluster -> its most frequent skill
 
 
-def skill_counts(client, database: str, start: dt.date, end: dt.date) -> list[tuple[str, int]]:
-    """Distinct skills of the window's postings (active version) with postings per skill."""
+def skill_counts(client, database: str, start: dt.date, end: dt.date, min_postings: int = 1) -> list[tuple[str, int]]:
+    """Every skill of the window's postings (active version) in ``min_postings`` postings or more:
+    AI and general taxonomy skills and the model's open-vocabulary ones (``weekly_skill_mentions``)."""
     rows = client.query(
-        f"SELECT skill, count() AS n FROM {database}.postings ARRAY JOIN extracted_skills AS skill "
-        "WHERE posted_date BETWEEN {start:Date} AND {end:Date} GROUP BY skill ORDER BY n DESC, skill",
-        parameters={"start": start, "end": end}).result_rows
+        f"SELECT skill, sum(count) AS n FROM {database}.weekly_skill_mentions "
+        "WHERE week_start BETWEEN toMonday({start:Date}) AND {end:Date} GROUP BY skill "
+        "HAVING n >= {min:UInt32} ORDER BY n DESC, skill",
+        parameters={"start": start, "end": end, "min": min_postings}).result_rows
     return [(r[0], int(r[1])) for r in rows]
 
 

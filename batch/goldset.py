@@ -108,7 +108,7 @@ def _surface(rng: random.Random, taxonomy: Taxonomy, vocab: _Vocabulary, unknown
     if vocab.unknown and rng.random() < unknown_rate:
         skill = rng.choice(sorted(vocab.unknown))
         return rng.choice(vocab.unknown[skill]), skill
-    skill = rng.choice(sorted(taxonomy.skills))
+    skill = rng.choice(sorted(s for s, info in taxonomy.skills.items() if info.is_ai))  # AI ads: AI skills
     forms = (skill, *taxonomy.skills[skill].aliases)
     form = rng.choice(forms)
     style = rng.random()

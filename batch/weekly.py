@@ -24,7 +24,8 @@ from skillpulse.settings import Settings
 
 log = logging.getLogger(__name__)
 LABEL_COLUMNS = ("posting_key", "label_source", "prompt_version", "text_sha", "spans", "dropped", "run_id")
-CANDIDATE_COLUMNS = ("skill", "count", "examples", "model_version", "run_id", "week_start")
+CANDIDATE_COLUMNS = ("skill", "count", "examples", "model_version", "run_id", "week_start", "growth")
+MODEL_SKILL_COLUMNS = ("pipeline_version", "posting_key", "skill", "surface", "model_version", "run_id")
 MIN_LABELLED = 10
 MIN_PROMOTE_F1 = 0.5  # a model below this strict F1 is never promoted, even as the first one
 
@@ -226,12 +227,44 @@ def retrain(client, settings: Settings, examples, *, run_id: str, window: tuple[
             "baseline_version": current.version if current else None}
 
 
-def write_candidates(client, database: str, run_id: str, week: dt.date, model_version: str, candidates) -> int:
+def write_candidates(client, database: str, run_id: str, week: dt.date, model_version: str, candidates,
+                     growth: dict[str, int] | None = None) -> int:
     client.command(f"DELETE FROM {database}.skill_candidates WHERE run_id = {{run:String}}", parameters={"run": run_id})
-    rows = [[c.skill, c.count, c.examples, model_version, run_id, week] for c in candidates]
+    growth = growth or {}
+    rows = [[c.skill, c.count, c.examples, model_version, run_id, week, growth.get(c.skill, 0)] for c in candidates]
     if rows:
         client.insert(f"{database}.skill_candidates", rows, column_names=CANDIDATE_COLUMNS)
     return len(rows)
+
+
+def write_model_skills(client, database: str, run_id: str, model_version: str, keys: list[str],
+                       per_posting: list[dict[str, str]]) -> int:
+    """Store every skill the model found per posting (active version); a re-run replaces its rows."""
+    from skillpulse.storage import active_version
+
+    version = active_version(client, database) or ""
+    client.command(f"DELETE FROM {database}.model_skills WHERE run_id = {{run:String}}", parameters={"run": run_id})
+    rows = [[version, key, skill, surface, model_version, run_id]
+            for key, found in zip(keys, per_posting, strict=True) for skill, surface in found.items()]
+    for lo in range(0, len(rows), 20000):
+        client.insert(f"{database}.model_skills", rows[lo:lo + 20000], column_names=MODEL_SKILL_COLUMNS)
+    return len(rows)
+
+
+def candidate_growth(client, database: str, keys: list[str], per_posting: list[dict[str, str]],
+                     start: dt.date, end: dt.date) -> dict[str, int]:
+    """Postings per skill in the window's last week minus its first week (rising skills first)."""
+    weeks = dict(client.query(
+        f"SELECT posting_key, toMonday(posted_date) FROM {database}.postings "
+        "WHERE posted_date BETWEEN {start:Date} AND {end:Date}", parameters={"start": start, "end": end}).result_rows)
+    first, last = monday(start), monday(end)
+    growth: dict[str, int] = {}
+    for key, found in zip(keys, per_posting, strict=True):
+        step = 1 if weeks.get(key) == last else -1 if weeks.get(key) == first else 0
+        if step:
+            for skill in found:
+                growth[skill] = growth.get(skill, 0) + step
+    return growth
 
 
 def _record_run(client, database: str, run_id: str, start: dt.date, end: dt.date, status: str, summary: dict,
@@ -244,10 +277,12 @@ def _record_run(client, database: str, run_id: str, start: dt.date, end: dt.date
 def run_weekly(client=None, settings: Settings | None = None, week: dt.date | None = None, weeks: int = 4, *,
                labeller: str | None = None, sample: int | None = 300, epochs: int = 2, k: int | None = None,
                k_range: tuple[int, int] = (4, 16), seed: int = 42, plots_root: Path | None = None,
-               candidate_limit: int = 5000, progress: bool = True, console=None, llm_client=None) -> dict:
+               candidate_limit: int = 5000, progress: bool = True, console=None, llm_client=None,
+               min_postings: int = 2) -> dict:
     """Run the whole weekly batch for one window and return its summary (also stored in ``batch_runs``).
 
-    ``client`` defaults to a new connection from ``settings`` (default ``get_settings()``); in-process
+    The skill map clusters every skill (AI, general and open-vocabulary) in ``min_postings`` postings
+    or more. ``client`` defaults to a new connection from ``settings`` (default ``get_settings()``); in-process
     callers holding an embedded chDB client should pass it.
     """
     from batch import cluster as clustering
@@ -300,15 +335,21 @@ def run_weekly(client=None, settings: Settings | None = None, week: dt.date | No
                                        label_source=chosen.source, epochs=epochs, seed=seed,
                                        step=_Step(bar, "retrain", max(1, epochs)))
             timings["retrain"] = round(time.perf_counter() - t, 2)
-            # 3. candidates: the promoted model over the window; spans the taxonomy lacks
+            # 3. every skill the promoted model finds over the window -> model_skills (counted in
+            #    weekly_skill_mentions); the open-vocabulary ones, junk filtered -> candidates
             t = time.perf_counter()
             extractor = load_promoted_model(client, settings, taxonomy)
             if extractor is not None:
-                texts = [d for _, _, d in postings[:candidate_limit]]
-                cands, mapped = extractor.candidates(texts, progress=_Step(bar, "candidates", len(texts)).advance)
-                n = write_candidates(client, db, run_id, week, extractor.version, cands)
+                scanned = postings[:candidate_limit]
+                keys, texts = [k for k, _, _ in scanned], [d for _, _, d in scanned]
+                per_posting, cands, mapped = extractor.extract_all(
+                    texts, progress=_Step(bar, "model skills", len(texts)).advance)
+                stored = write_model_skills(client, db, run_id, extractor.version, keys, per_posting)
+                growth = candidate_growth(client, db, keys, per_posting, start, end)
+                cands.sort(key=lambda c: (-c.count, -growth.get(c.skill, 0), c.skill))
+                n = write_candidates(client, db, run_id, week, extractor.version, cands, growth)
                 summary["candidates"] = {"model": extractor.version, "scanned": len(texts), "written": n,
-                                         "top": [[c.skill, c.count] for c in cands[:10]]}
+                                         "model_skills": stored, "top": [[c.skill, c.count] for c in cands[:10]]}
             else:
                 write_candidates(client, db, run_id, week, "", [])
                 summary["candidates"] = {"model": None, "written": 0}
@@ -316,7 +357,7 @@ def run_weekly(client=None, settings: Settings | None = None, week: dt.date | No
             # 4. cluster: the window's distinct skills -> skill_clusters + plots/<week>/
             t = time.perf_counter()
             step = _Step(bar, "cluster", 3)
-            counts = clustering.skill_counts(client, db, start, end)
+            counts = clustering.skill_counts(client, db, start, end, min_postings=min_postings)
             encoder = extractor._encoder if extractor is not None and extractor._encoder is not None \
                 else clustering.load_encoder(settings)
             step.advance(note=f"{len(counts)} skills")

@@ -180,6 +180,14 @@ def register(app: Dash, data: DashboardData) -> None:
         rising, falling = metrics.movers(table, int(last["postings"]), int(prev["postings"]))
         return top, figures.movers(rising, falling, _week(last["week_start"]), _week(prev["week_start"]))
 
+    @app.callback(Output("g-general", "figure"), Input("filters", "data"))
+    @guarded(lambda m: figures.empty(m, 380), data)
+    def general(store):
+        f = from_store(store)
+        weeks = data.weeks(f)
+        return figures.top_skills(data.general_skills(f), data.taxonomy(),
+                                  int(weeks["postings"].sum()) if len(weeks) else 0, f.measure)
+
     # --- seniority ------------------------------------------------------------------------------
     @app.callback(Output("g-seniority", "figure"), Output("g-seniority-mix", "figure"), Input("filters", "data"))
     @guarded(lambda m: (figures.empty(m), figures.empty(m)), data)
@@ -256,8 +264,9 @@ def register(app: Dash, data: DashboardData) -> None:
         if frame.empty:
             return html.P("No skill candidates yet: run `skillpulse batch weekly` (it trains the extractor and lists "
                           "what it finds outside the taxonomy).", className="empty")
-        head = html.Tr([html.Th("Candidate skill"), html.Th("Postings"), html.Th("Example"), html.Th("Model")])
-        body = [html.Tr([html.Td(row.skill), html.Td(f"{int(row.count):,}"),
+        head = html.Tr([html.Th("Candidate skill"), html.Th("Postings"), html.Th("Growth"), html.Th("Example"),
+                        html.Th("Model")])
+        body = [html.Tr([html.Td(row.skill), html.Td(f"{int(row.count):,}"), html.Td(f"{int(row.growth):+d}"),
                          html.Td(str(row.examples[0]) if len(row.examples) else "", className="example"),
                          html.Td(row.model_version, className="muted")]) for row in frame.itertuples()]
         return [html.P(f"Run {run['run_id']}", className="card-note"),

@@ -32,7 +32,9 @@ CLUSTER_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#eeca3
 LEVEL_LABELS = {"entry": "Entry", "mid": "Mid", "senior": "Senior", "lead": "Lead", "director": "Director",
                 "vp": "VP", "executive": "Executive"}
 CATEGORY_LABELS = {"ml_engineering": "ML engineering", "data_science": "Data science",
-                   "ai_infrastructure": "AI infrastructure", "ai_product": "AI product", "ai_strategy": "AI strategy"}
+                   "ai_infrastructure": "AI infrastructure", "ai_product": "AI product", "ai_strategy": "AI strategy",
+                   "general": "General tech"}
+GENERAL_COLOR = "#6b7280"
 TIER_LABELS = {"builder": "AI engineering (builds AI)", "literacy": "AI literacy (uses AI tools)"}
 
 
@@ -104,7 +106,7 @@ def top_skills(skills: pd.DataFrame, taxonomy: pd.DataFrame, total: int, measure
     cats = dict(zip(taxonomy["skill"], taxonomy["category"], strict=True)) if not taxonomy.empty else {}
     values = [share(v, total) * 100 for v in top["total"]] if measure == "share" else list(top["total"])
     fig = go.Figure()
-    for category in CATEGORIES + ("other",):
+    for category in CATEGORIES + ("general", "other"):
         mask = [cats.get(s, "other") == category for s in top["skill"]]
         if not any(mask):
             continue
@@ -113,7 +115,7 @@ def top_skills(skills: pd.DataFrame, taxonomy: pd.DataFrame, total: int, measure
             x=[v for v, m in zip(values, mask, strict=True) if m],
             customdata=[[c, _pct(share(c, total))] for c, m in zip(top["total"], mask, strict=True) if m],
             orientation="h", name=category_label(category),
-            marker_color=CATEGORY_COLORS.get(category, "#9ca3af"),
+            marker_color=CATEGORY_COLORS.get(category, GENERAL_COLOR if category == "general" else "#9ca3af"),
             hovertemplate="<b>%{y}</b><br>%{customdata[0]:,} postings (%{customdata[1]})<extra></extra>"))
     fig.update_yaxes(categoryorder="array", categoryarray=list(top["skill"]))
     x_title = "Share of postings (%)" if measure == "share" else "Number of postings"

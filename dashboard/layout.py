@@ -87,8 +87,11 @@ def build(sources: list[str], first: str | None, last: str | None, problem: str 
         html.Main([
             _card("Weekly job postings", "All postings per week, the AI-relevant ones among them, and the 4-week average.",
                   _graph("g-volume"), wide=True, card_id="card-volume"),
-            _card("Top 10 requested skills", "Postings asking for each skill over the selected weeks; colour = category.",
-                  _graph("g-top-skills", 380), card_id="card-top-skills"),
+            _card("Top 10 requested AI skills", "Postings asking for each AI skill over the selected weeks; "
+                  "colour = category.", _graph("g-top-skills", 380), card_id="card-top-skills"),
+            _card("Top 10 general tech skills", "Languages, frameworks, databases and tools (Java, Git, PostgreSQL…) "
+                  "in the same postings: counted, never counted as AI.", _graph("g-general", 380),
+                  card_id="card-general"),
             _card("Rising and falling skills", "Change of each skill's share of postings, latest week vs the week before.",
                   _graph("g-movers", 380), card_id="card-movers"),
             _card("Demand by seniority level", "Postings per seniority level over the selected weeks.",

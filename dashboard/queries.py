@@ -399,6 +399,23 @@ class DashboardData:
             frame = frame[frame["skill"].isin(keep)].reset_index(drop=True)
         return frame
 
+    def general_skills(self, f: Filters) -> pd.DataFrame:
+        """Per general-tech skill (java, git, postgresql…, never counted as AI): total postings over the
+        range under the same filters, and in the last and previous week."""
+        weeks = self.weeks(f)
+        last = weeks["week_start"].iloc[-1] if len(weeks) else dt.date(1970, 1, 5)
+        prev = weeks["week_start"].iloc[-2] if len(weeks) > 1 else dt.date(1970, 1, 5)
+
+        def compute() -> pd.DataFrame:
+            where, params = self._where(f)
+            params.update(last=last, prev=prev)
+            return self.query(
+                "SELECT toString(skill) AS skill, count() AS total,"
+                " countIf(week_start = {last:Date}) AS last_week, countIf(week_start = {prev:Date}) AS prev_week"
+                " FROM {db}.postings_all FINAL ARRAY JOIN general_skills AS skill WHERE " + where +
+                " GROUP BY skill ORDER BY total DESC, skill", params, ("skill", "total", "last_week", "prev_week"))
+        return self.cached("general_skills", (*f.key(), last, prev), compute)
+
     # --- postings table -----------------------------------------------------------------------
     def _order(self, sort: list[dict[str, Any]] | None) -> str:
         parts = []
@@ -492,8 +509,8 @@ class DashboardData:
                 return {}, pd.DataFrame()
             run = runs.iloc[0].to_dict()
             frame = self.query(
-                "SELECT skill, count, examples, model_version FROM {db}.skill_candidates FINAL"
-                " WHERE run_id = {run:String} ORDER BY count DESC, skill LIMIT {limit:UInt32}",
+                "SELECT skill, count, growth, examples, model_version FROM {db}.skill_candidates FINAL"
+                " WHERE run_id = {run:String} ORDER BY count DESC, growth DESC, skill LIMIT {limit:UInt32}",
                 {"run": run["run_id"], "limit": limit})
             return run, frame
         return self.cached("candidates", (limit,), compute)

@@ -138,12 +138,14 @@ class EnrichedPosting(RawPosting):
     """A raw posting plus what the enrichment found (the seed's field names)."""
 
     posting_key: str = Field(description="Stable hash of normalised title + company + location.")
-    extracted_skills: list[str] = Field(description="Canonical skill names, sorted.")
+    extracted_skills: list[str] = Field(description="Canonical AI skill names (the seed's five categories), sorted.")
     skill_categories: list[str] = Field(description="Categories of the extracted skills, sorted.")
     ai_tiers: list[str] = Field(default_factory=list, description="'builder' and/or 'literacy' if such skills occur.")
     seniority_level: SeniorityLevel
     ai_relevance_score: float = Field(ge=0.0, le=1.0)
     pipeline_version: str = "v1"
+    general_skills: list[str] = Field(default_factory=list,
+                                      description="Canonical general-tech skills (category general), sorted; not AI.")
 
 
 class DeadLetter(BaseModel):

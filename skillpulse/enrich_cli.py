@@ -38,8 +38,9 @@ def enrich(
     """Enrich job postings: read JSONL on stdin, write enriched JSONL on stdout, same order.
 
     Each input line is a raw posting (title, description, posted_date, source; company, location…).
-    Output keeps every input field and adds posting_key, extracted_skills, skill_categories,
-    ai_tiers, seniority_level, ai_relevance_score and pipeline_version. A bad line is reported on
+    Output keeps every input field and adds posting_key, extracted_skills (AI skills),
+    skill_categories, ai_tiers, seniority_level, ai_relevance_score, pipeline_version and
+    general_skills (general tech: java, git, postgresql…; never counted as AI). A bad line is reported on
     stderr with its line number and skipped; the exit status is 1 if any line was bad.
     """
     from skillpulse.domain.enrich import default_enricher

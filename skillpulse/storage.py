@@ -24,7 +24,7 @@ POSTING_COLUMNS = (
     "pipeline_version", "posting_key", "title", "description", "company", "location", "source", "url",
     "source_id", "language", "posted_date", "scraped_at", "extracted_skills", "skill_categories",
     "ai_tiers", "seniority_level", "ai_relevance_score", "extra", "kafka_partition", "kafka_offset",
-    "kafka_timestamp", "sighting_version",
+    "kafka_timestamp", "sighting_version", "general_skills",
 )
 SIGHTING_COLUMNS = ("pipeline_version", "posting_key", "source", "posted_date", "kafka_partition", "kafka_offset",
                     "kafka_timestamp")
@@ -163,6 +163,7 @@ def posting_row(posting: EnrichedPosting, partition: int = -1, offset: int = -1,
         getattr(posting.seniority_level, "value", posting.seniority_level), float(posting.ai_relevance_score),
         json.dumps(extra, default=str, ensure_ascii=False), partition, offset, kafka_time(timestamp_ms),
         sighting_version(timestamp_ms, partition, offset) if partition >= 0 else 0,
+        getattr(posting, "general_skills", None) or [],
     ]
 
 

@@ -28,12 +28,18 @@ class Enricher:
     model: SkillModel | None = None
 
     def _fields(self, raw: RawPosting, skills: set[str]) -> dict[str, Any]:
-        """What enrichment adds to ``raw``: the enriched posting's own fields."""
-        known = sorted(skills & self.taxonomy.skills.keys())
+        """What enrichment adds to ``raw``: the enriched posting's own fields.
+
+        AI skills keep the seed's meaning (extracted_skills, categories, score); general tech apart.
+        """
+        found = skills & self.taxonomy.skills.keys()
+        known = sorted(s for s in found if self.taxonomy.skills[s].is_ai)
+        general = sorted(s for s in found if not self.taxonomy.skills[s].is_ai)
         info = [self.taxonomy.skills[s] for s in known]
         return dict(
             posting_key=posting_key(raw.title, raw.company, raw.location),
             extracted_skills=known,
+            general_skills=general,
             skill_categories=sorted({s.category for s in info}),
             ai_tiers=sorted({s.tier for s in info if s.tier}),
             seniority_level=self.rules.classify_seniority(raw.title),

@@ -11,8 +11,13 @@ from typing import Any
 import yaml
 
 from skillpulse.domain.matching import PhraseMatcher
+from skillpulse.domain.text import normalise
 
+# The seed's five AI categories: what ``extracted_skills``, ``skill_categories`` and the AI score count.
 CATEGORIES = ("ml_engineering", "data_science", "ai_infrastructure", "ai_product", "ai_strategy")
+# General tech (languages, frameworks, databases, tools): extracted and counted, never counted as AI.
+GENERAL = "general"
+ALL_CATEGORIES = (*CATEGORIES, GENERAL)
 TIERS = ("builder", "literacy")
 
 
@@ -35,6 +40,11 @@ class Skill:
     @property
     def id(self) -> str:
         return skill_id(self.name)
+
+    @property
+    def is_ai(self) -> bool:
+        """Whether the skill counts as an AI skill (one of the seed's five categories)."""
+        return self.category != GENERAL
 
 
 @dataclass(frozen=True)
@@ -61,9 +71,9 @@ def taxonomy_from_data(data: dict[str, Any]) -> Taxonomy:
     """Build and validate a taxonomy from its YAML structure; raises ``ValueError`` on bad data."""
     skills: dict[str, Skill] = {}
     categories = data.get("categories") or {}
-    unknown = set(categories) - set(CATEGORIES)
+    unknown = set(categories) - set(ALL_CATEGORIES)
     if unknown:
-        raise ValueError(f"unknown categories {sorted(unknown)}; allowed: {list(CATEGORIES)}")
+        raise ValueError(f"unknown categories {sorted(unknown)}; allowed: {list(ALL_CATEGORIES)}")
     for category, entries in categories.items():
         for entry in entries or []:
             name = str(entry["name"]).strip()
@@ -74,7 +84,12 @@ def taxonomy_from_data(data: dict[str, Any]) -> Taxonomy:
                 raise ValueError(f"skill {name!r}: tier must be one of {TIERS}, got {tier!r}")
             aliases = tuple(str(a) for a in entry.get("aliases") or ())
             skills[name] = Skill(name, category, tier, aliases, bool(entry.get("seed", False)))
-    matcher = PhraseMatcher.from_groups((s.name, (s.name, *s.aliases)) for s in skills.values())
+    labels = [(s.name, (s.name, *s.aliases)) for s in skills.values()]
+    claimed = {normalise(form).strip() for _, forms in labels for form in forms}
+    # Tag-style spellings ("ruby-on-rails", "amazon-web-services"), unless another label has that form.
+    variants = [(name, [v for v in (f.replace(" ", "-") for f in forms if " " in f) if v not in claimed])
+                for name, forms in labels]
+    matcher = PhraseMatcher.from_groups(labels + variants)
     return Taxonomy(skills=skills, version=str(data.get("version", "1")), matcher=matcher)
 
 

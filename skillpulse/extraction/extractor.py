@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from skillpulse.extraction.bio import Span
 from skillpulse.extraction.resolve import resolve_skill
+from skillpulse.extraction.vocab import is_junk, label_fragments, normalise_skill
 from skillpulse.domain.taxonomy import Taxonomy, default_taxonomy
 from skillpulse.domain.text import readable
 
@@ -42,6 +43,7 @@ class SpanExtractor:
         self._label_vectors = None
         self._label_skills: list[str] = []
         self._resolved: dict[str, str | None] = {}
+        self._fragments: frozenset[str] | None = None
 
     def spans(self, descriptions: Sequence[str]) -> list[list[Span]]:
         """Predicted spans per description, offsets into ``readable(description)``."""
@@ -86,12 +88,29 @@ class SpanExtractor:
         mapping = self.resolve_many([s.text for spans in per_doc for s in spans])
         return [{mapping[s.text] for s in spans if mapping[s.text]} for spans in per_doc]
 
-    def candidates(self, descriptions: Sequence[str], batch_size: int = 64, progress=None,
-                   max_examples: int = 3) -> tuple[list[Candidate], Counter]:
-        """Spans mapping to no taxonomy skill: postings per normalised form, with example contexts.
+    def skill_of(self, surfaces: Sequence[str]) -> dict[str, str | None]:
+        """Each span text -> its skill: a taxonomy skill (exact label, or MiniLM cosine where close),
+        else the normalised open-vocabulary form; None for junk ("of", "platform", "vid")."""
+        mapping = self.resolve_many(list(surfaces))
+        if self._fragments is None:
+            self._fragments = label_fragments(f for s in self.taxonomy.skills.values() for f in (s.name, *s.aliases))
+        forms = {s: normalise_skill(s) for s in surfaces if not mapping[s]}
+        again = self.resolve_many([f for f in set(forms.values()) if f]) if forms else {}
+        out: dict[str, str | None] = {}
+        for s in surfaces:
+            if mapping[s]:
+                out[s] = mapping[s]
+            else:
+                form = forms[s]
+                out[s] = again.get(form) or (None if is_junk(form) or form in self._fragments else form)
+        return out
 
-        Also returns how many postings each mapped taxonomy skill was found in by the model.
-        """
+    def extract_all(self, descriptions: Sequence[str], batch_size: int = 64, progress=None,
+                    max_examples: int = 3) -> tuple[list[dict[str, str]], list[Candidate], Counter]:
+        """Every skill the model finds, per description (``{skill: surface as written}``), plus the
+        open-vocabulary candidates (postings per form, example contexts) and postings per mapped
+        taxonomy skill. Junk is dropped everywhere."""
+        per_posting: list[dict[str, str]] = []
         counts: Counter = Counter()
         mapped: Counter = Counter()
         examples: dict[str, list[str]] = defaultdict(list)
@@ -99,26 +118,34 @@ class SpanExtractor:
             batch = descriptions[lo:lo + batch_size]
             texts = [readable(d) for d in batch]
             per_doc = self.tagger.predict(texts)
-            mapping = self.resolve_many([s.text for spans in per_doc for s in spans])
+            skill_of = self.skill_of([s.text for spans in per_doc for s in spans])
             for text, spans in zip(texts, per_doc):
-                seen: set[str] = set()
+                found: dict[str, str] = {}
                 for s in spans:
-                    skill = mapping[s.text]
-                    if skill:
-                        mapped[skill] += skill not in seen
-                        seen.add(skill)
+                    skill = skill_of[s.text]
+                    if not skill or skill in found:
                         continue
-                    form = " ".join(s.text.lower().split())
-                    if len(form) < 2 or form in seen:
+                    found[skill] = s.text
+                    if skill in self.taxonomy.skills:
+                        mapped[skill] += 1
                         continue
-                    seen.add(form)
-                    counts[form] += 1
-                    if len(examples[form]) < max_examples:
+                    counts[skill] += 1
+                    if len(examples[skill]) < max_examples:
                         lo_c, hi_c = max(0, s.start - 50), min(len(text), s.end + 50)
-                        examples[form].append(("…" if lo_c else "") + text[lo_c:hi_c] + ("…" if hi_c < len(text) else ""))
+                        examples[skill].append(("…" if lo_c else "") + text[lo_c:hi_c] + ("…" if hi_c < len(text) else ""))
+                per_posting.append(found)
             if progress:
                 progress(len(batch))
         cands = [Candidate(k, v, examples[k]) for k, v in counts.most_common()]
+        return per_posting, cands, mapped
+
+    def candidates(self, descriptions: Sequence[str], batch_size: int = 64, progress=None,
+                   max_examples: int = 3) -> tuple[list[Candidate], Counter]:
+        """Spans mapping to no taxonomy skill: postings per normalised form, with example contexts.
+
+        Also returns how many postings each mapped taxonomy skill was found in by the model.
+        """
+        _, cands, mapped = self.extract_all(descriptions, batch_size, progress, max_examples)
         return cands, mapped
 
 

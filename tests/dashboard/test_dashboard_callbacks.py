@@ -101,3 +101,17 @@ def test_csv_download_link_serves_the_filtered_rows(web, filled_db):
     _, postings = filled_db
     body = web.get("/download/postings.csv?seniority=lead").get_data(as_text=True)
     assert body.count("\n") == sum(p.seniority_level.value == "lead" for p in postings) + 1
+
+
+def test_general_tech_view_counts_general_skills_beside_the_ai_view(web, filled_db):
+    # Java, Git, PostgreSQL … are counted in their own view and never among the AI skills.
+    _, postings = filled_db
+    expected = Counter(s for p in postings for s in p.general_skills)
+    assert expected, "the synthetic ads name general tech"
+    fig = dash_request(web, [("g-general", "figure")], [("filters", "data", STORE)])["response"]["g-general"]["figure"]
+    shown = {y: x for trace in fig["data"] for y, x in zip(trace["y"], values(trace, "x"), strict=True)}
+    top = expected.most_common(1)[0]
+    assert shown[top[0]] == top[1]
+    assert {t["name"] for t in fig["data"]} == {"General tech"}
+    ai = {s for p in postings for s in p.extracted_skills}
+    assert not set(shown) & ai

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from schemas.postings import SkillCategory
-from skillpulse.domain.taxonomy import CATEGORIES, TIERS, default_taxonomy, load_taxonomy, taxonomy_from_data
+from skillpulse.domain.taxonomy import CATEGORIES, GENERAL, TIERS, default_taxonomy, load_taxonomy, taxonomy_from_data
 from skillpulse.domain.text import normalise
 
 # Seed 004's AI_SKILLS, copied verbatim: the canonical names must stay exactly these.
@@ -64,9 +64,24 @@ def test_only_seed_skills_are_marked_seed(taxonomy):
     assert marked == {skill for skill, _ in SEED_PAIRS}
 
 
-def test_categories_are_the_seed_five(taxonomy):
+def test_categories_are_the_seed_five_plus_general(taxonomy):
+    # AI skills sit in the seed's five categories; general tech in its own, never counted as AI.
     assert set(CATEGORIES) == {c.value for c in SkillCategory}
-    assert {s.category for s in taxonomy.skills.values()} == set(CATEGORIES)
+    assert {s.category for s in taxonomy.skills.values()} == {*CATEGORIES, GENERAL}
+    assert {s.category for s in taxonomy.skills.values() if s.is_ai} == set(CATEGORIES)
+
+
+@pytest.mark.parametrize("skill", ["java", "git", "linux", "jira", "terraform", "c++", "postgresql", "ci/cd",
+                                   "javascript", "microsoft excel", "react.js", "spring boot", "oracle database"])
+def test_generic_software_is_general_tech_not_ai(taxonomy, skill):
+    assert taxonomy.skills[skill].category == GENERAL and not taxonomy.skills[skill].is_ai
+
+
+def test_general_tech_is_broad(taxonomy):
+    # Languages, frameworks, databases, clouds, tools, methods: well over 1,000 labels of their own.
+    general = [s for s in taxonomy.skills.values() if s.category == GENERAL]
+    assert len(general) >= 600
+    assert sum(1 + len(s.aliases) for s in general) >= 1500
 
 
 def test_at_least_300_canonical_skills(taxonomy):
@@ -128,6 +143,10 @@ def test_aliases_map_to_their_canonical_skill(taxonomy, text, skill):
     "go", "spring", "swift", "excel", "react", "helm", "beam", "hive", "ray", "julia", "safe", "lean",
     "cv", "ner", "bert", "sas", "design", "engineer", "experience", "infrastructure", "skills", "data",
     "team", "cloud", "security", "testing", "models", "leadership", "communication", "research", "for",
+    # and beside the general-tech labels
+    "rest", "soap", "shell", "chef", "puppet", "vagrant", "workday", "postman", "containers", "tailwind",
+    "database", "development", "engineering", "platform", "product", "monitoring", "automation", "windows",
+    "node", "apache", "mobile", "consul", "zookeeper", "celery", "cucumber", "storm", "mercurial", "c",
 ])
 def test_everyday_words_are_not_labels(taxonomy, word):
     assert taxonomy.extract(f"We {word} it. {word.capitalize()} matters.") == set()
