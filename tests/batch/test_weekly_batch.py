@@ -82,6 +82,8 @@ def test_rerun_compares_with_the_promoted_model_on_the_same_held_out_postings(ru
     assert baseline["gold_spans"] == first["model"]["metrics"]["gold_spans"]  # same held-out set
     f1 = model["metrics"]["strict"]["f1"]
     assert model["promoted"] == (f1 >= MIN_PROMOTE_F1 and f1 > baseline["strict"]["f1"])
+    # the re-run refines the promoted model instead of starting again from the bare encoder
+    assert first["model"]["base_model"] != model["base_model"] == first["model"]["path"]
 
 
 def test_running_the_window_twice_leaves_one_set_of_rows(runs):
