@@ -184,6 +184,8 @@ def train_cmd(
 
         def on_step(done: int, total: int, loss: float) -> None:
             bar.update(task, completed=done, total=total, note=f"loss {loss:.3f}")
+            if not console.is_terminal and (done % 50 == 0 or done == total):  # a log file: plain lines
+                console.print(f"train step {done}/{total} loss {loss:.3f}")
 
         try:
             result = train(examples, output, base_model=base, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
