@@ -81,7 +81,7 @@ class SpanFinder:
         self.taxonomy = taxonomy
         self.extractor = extractor
         self.mode = mode
-        layers = extractor.tagger.layers if extractor is not None else ()
+        layers = getattr(extractor.tagger, "layers", ()) if extractor is not None else ()
         self.taxonomy_layer = "knowledge" if layers else ""
 
     def _category(self, skill: str | None) -> str | None:

@@ -1,6 +1,7 @@
 """The weekly batch end to end on a real embedded ClickHouse: relabel -> retrain -> candidates -> cluster.
 
-One small window (~60 synthetic postings, 1 epoch) is run twice; the second run must replace, not add.
+One small window (~60 synthetic postings, 2 epochs: the command's default; one epoch on so few
+ads is a coin toss) is run twice; the second run must replace, not add.
 """
 from __future__ import annotations
 
@@ -28,10 +29,10 @@ def runs(tmp_path_factory):
     settings = Settings(data_dir=data)
     client, gold = seeded_client(settings, n=60, seed=11, end_week=WEEK, weeks=4)
     try:
-        first = run_weekly(client, settings, weeks=4, labeller="taxonomy", sample=None, epochs=1, seed=7,
+        first = run_weekly(client, settings, weeks=4, labeller="taxonomy", sample=None, epochs=2, seed=7,
                            progress=False)
         counts_after_first = table_counts(client)
-        second = run_weekly(client, settings, week=WEEK, weeks=4, labeller="taxonomy", sample=None, epochs=1,
+        second = run_weekly(client, settings, week=WEEK, weeks=4, labeller="taxonomy", sample=None, epochs=2,
                             seed=7, progress=False)
         yield settings, client, first, second, counts_after_first
     finally:
