@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillpulse.extraction.bio import IGNORE, LABELS, O, Scheme, Span, scheme_from_names, spans_to_tags, typed_labels
+from skillpulse.extraction.bio import IGNORE, O, Scheme, Span, scheme_from_names, spans_to_tags, typed_labels
 from skillpulse.extraction.metrics import span_metrics
 from skillpulse.extraction.tagger import (MAX_LENGTH, META_FILE, STRIDE, TokenTagger, _encode, _pad, default_encoder,
                                          offline, set_threads)
