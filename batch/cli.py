@@ -142,3 +142,174 @@ def models() -> None:
                       f"{r.loose_f1:.3f}", f"{r.train_size}/{r.test_size}",
                       "current" if current and r.version == current.version else ("yes" if r.promoted else "no"), r.path)
     Console().print(table)
+
+
+LAYER_HELP = "knowledge (tools, technologies), skill (competences) or both (one typed model)."
+
+
+@app.command("train")
+def train_cmd(
+    labels: list[Path] = typer.Option(..., "--labels", help="A CoNLL (token, tab, tag columns) or JSONL "
+                                      "({\"text\", \"spans\": [[start, end], ...]}) label file; repeat for more."),
+    output: Path = typer.Option(..., "--output", help="Folder to write the model to (created)."),
+    layer: str = typer.Option("knowledge", "--layer", help=LAYER_HELP),
+    epochs: int = typer.Option(3, "--epochs", min=1, help="Passes over the training part."),
+    base: str = typer.Option(None, "--base", help="Encoder or BIO tagger to start from (folder or HF id); "
+                                                  "default the offline MiniLM (SKILLPULSE_ENCODER)."),
+    lr: float = typer.Option(1e-4, "--lr", help="Peak learning rate (linear warm-up and decay)."),
+    batch_size: int = typer.Option(16, "--batch-size", min=1, help="Windows per step (batched by length)."),
+    holdout: float = typer.Option(0.1, "--holdout", min=0.01, max=0.9, help="Share of sentences held out for the scores."),
+    class_weight: float = typer.Option(1.0, "--class-weight", min=0.1, help="Loss weight of B/I tokens vs O."),
+    seed: int = typer.Option(42, "--seed", help="Seed for the split, shuffling and the new head."),
+    threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
+) -> None:
+    """Train a BIO skill tagger from human labels (e.g. SkillSpan) and print its held-out span scores.
+
+    Strict F1 counts a span only with the exact first and last token (conlleval); loose counts any
+    overlap. Use the folder with `skillpulse spans --model DIR`, `batch evaluate`, or `batch promote DIR`.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from batch.train import examples_from_labels, train
+
+    console = Console(stderr=True)
+    try:
+        examples, layers = examples_from_labels(labels, layer)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    console.print(f"{len(examples)} labelled texts, {sum(len(e.spans) for e in examples)} spans "
+                  f"({', '.join(layers)}) from {len(labels)} file(s)")
+    with Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task("train", total=None, note="")
+
+        def on_step(done: int, total: int, loss: float) -> None:
+            bar.update(task, completed=done, total=total, note=f"loss {loss:.3f}")
+            if not console.is_terminal and (done % 50 == 0 or done == total):  # a log file: plain lines
+                console.print(f"train step {done}/{total} loss {loss:.3f}")
+
+        try:
+            result = train(examples, output, base_model=base, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                           test_share=holdout, threads=threads, on_step=on_step, layers=layers,
+                           class_weight=class_weight, meta={"label_files": [str(p) for p in labels], "layer": layer})
+        except ValueError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from None
+    print_scores(result.metrics, f"held-out {result.test_size} of {result.train_size + result.test_size} texts")
+    typer.echo(f"model: {result.path} ({result.seconds:.0f} s)")
+
+
+def print_scores(metrics: dict, title: str) -> None:
+    """Strict and loose span P/R/F1 (per layer too, for a typed model) as a table on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("layer", "match", "precision", "recall", "F1", "gold", "predicted"):
+        table.add_column(col, justify="left" if col in ("layer", "match") else "right")
+    rows = [("all", metrics)] + sorted((metrics.get("layers") or {}).items())
+    for name, m in rows:
+        for match in ("strict", "loose"):
+            s = m[match]
+            table.add_row(name, match, f"{100 * s['precision']:.1f}", f"{100 * s['recall']:.1f}",
+                          f"{100 * s['f1']:.1f}", str(m["gold_spans"]), str(m["predicted_spans"]))
+    Console().print(table)
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    labels: list[Path] = typer.Option(..., "--labels", help="CoNLL or JSONL label file(s) to score against."),
+    extractor: str = typer.Option(None, "--extractor", help="taxonomy, model or hybrid (default: hybrid when a "
+                                                            "model is available, else taxonomy)."),
+    model: str = typer.Option(None, "--model", help="BIO tagger folder or HF id (default SKILLPULSE_SPAN_MODEL, "
+                                                    "else the promoted model)."),
+    layer: str = typer.Option("knowledge", "--layer", help=LAYER_HELP + " Gold spans of this layer are scored."),
+    quantize: bool = typer.Option(False, "--quantize", help="Run the model with int8 linear layers."),
+    threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
+) -> None:
+    """Score an extractor on labelled texts: strict (conlleval) and loose span P/R/F1, per layer."""
+    from skillpulse.domain.taxonomy import default_taxonomy
+    from skillpulse.extraction.evaluate import predict, score
+    from skillpulse.extraction.extractor import load_span_model
+    from skillpulse.extraction.labelled import _is_jsonl, layers_for, read_labels
+    from skillpulse.extraction.spans import MODES, SpanFinder
+    from skillpulse.settings import get_settings
+
+    mode = extractor.lower() if extractor else None
+    if mode is not None and mode not in MODES:
+        raise typer.BadParameter(f"unknown extractor {extractor!r}: use {', '.join(MODES)}")
+    try:
+        layers = layers_for(layer)
+        items = [(p, read_labels(p, layers)) for p in labels]
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    settings = get_settings()
+    taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
+    loaded = None
+    if mode != "taxonomy":
+        try:
+            loaded = load_span_model(model, settings, taxonomy, quantize=quantize, threads=threads)
+        except (RuntimeError, OSError, ValueError) as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from None
+        if loaded is None and mode is not None:
+            typer.secho(f"error: --extractor {mode} needs a model (--model or SKILLPULSE_SPAN_MODEL)",
+                        fg=typer.colors.RED, err=True)
+            raise typer.Exit(2)
+    finder = SpanFinder(taxonomy, loaded, mode or ("hybrid" if loaded is not None else "taxonomy"))
+    for path, texts in items:
+        found, seconds = predict(finder, texts)
+        tokens = not _is_jsonl(path)
+        metrics = {"layers": {name: score(texts, found, name, tokens) for name in layers}}
+        first = metrics["layers"][layers[0]] if len(layers) == 1 else score(texts, found, None, tokens)
+        metrics.update(first)
+        if len(layers) == 1:
+            metrics.pop("layers")
+        print_scores(metrics, f"{path.name}: {finder.mode}, {len(texts)} texts, {len(texts) / seconds:.0f} texts/s")
+
+
+@app.command("promote")
+def promote_cmd(
+    folder: Path = typer.Argument(..., help="A model folder written by `skillpulse batch train` (or any BIO tagger)."),
+    version: str = typer.Option(None, "--version", help="Registry version (default: trained-<folder>-<date>)."),
+) -> None:
+    """Register a trained model and make it the promoted one: hybrid extraction, candidates and the
+    weekly batch's fine-tuning then start from it. The folder is copied under $SKILLPULSE_DATA_DIR/models."""
+    import shutil
+
+    from skillpulse import storage
+    from skillpulse.extraction.registry import ModelRecord, models_dir, register
+    from skillpulse.extraction.tagger import META_FILE, load_token_classifier, model_scheme
+    from skillpulse.settings import get_settings
+
+    if not (folder / "config.json").is_file():
+        typer.secho(f"error: {folder} is not a model folder (no config.json)", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    try:
+        model_scheme(load_token_classifier(folder)[1])
+    except (RuntimeError, OSError, ValueError) as exc:
+        typer.secho(f"error: {folder}: not a BIO token classifier ({exc})", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    meta_path = folder / META_FILE
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    metrics = meta.get("metrics") or {}
+    today = dt.date.today()
+    version = version or f"trained-{folder.resolve().name}-{today.isoformat()}"
+    settings = get_settings()
+    target = models_dir(settings) / version
+    if target.resolve() != folder.resolve():
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(folder, target)
+    client = storage.connect(settings)
+    storage.migrate(client, settings.clickhouse_database)
+    strict = (metrics.get("strict") or {}).get("f1", 0.0)
+    loose = (metrics.get("loose") or {}).get("f1", 0.0)
+    register(client, settings.clickhouse_database, ModelRecord(
+        version=version, base_model=str(meta.get("base_model", "")), window_start=today, window_end=today,
+        label_source="files:" + ",".join(Path(p).name for p in meta.get("label_files", [])), path=str(target.resolve()),
+        metrics=metrics, strict_f1=strict, loose_f1=loose, train_size=int(metrics.get("train_postings", 0)),
+        test_size=int(metrics.get("test_postings", 0)), promoted=True, run_id=f"promote-{version}"))
+    typer.echo(f"promoted {version} (held-out strict F1 {strict:.3f}) -> {target}")

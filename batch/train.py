@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillpulse.extraction.bio import IGNORE, LABELS, Span, spans_to_tags
+from skillpulse.extraction.bio import IGNORE, O, Scheme, Span, scheme_from_names, spans_to_tags, typed_labels
 from skillpulse.extraction.metrics import span_metrics
 from skillpulse.extraction.tagger import (MAX_LENGTH, META_FILE, STRIDE, TokenTagger, _encode, _pad, default_encoder,
                                          offline, set_threads)
 
-CLASS_WEIGHTS = (1.0, 3.0, 3.0)  # O, B-SKILL, I-SKILL
+CLASS_WEIGHT = 3.0  # weight of B/I tokens vs O (1.0): weak labels on few postings need it; real labels less
 
 
 def is_test_key(posting_key: str, test_share: float = 0.2) -> bool:
@@ -31,7 +31,7 @@ def is_test_key(posting_key: str, test_share: float = 0.2) -> bool:
 
 @dataclass
 class Example:
-    """A labelled document: key, readable text, gold spans."""
+    """A labelled document: key, readable text, gold spans (``Span.label`` = type for typed training)."""
 
     posting_key: str
     text: str
@@ -49,20 +49,68 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
 
 
+def base_labels(base_model: str, layers: Sequence[str]) -> tuple[str, ...] | None:
+    """The base model's own label names when it is already a BIO tagger for these span types (so
+    fine-tuning keeps its head), else None (a new head is trained)."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(base_model)
+    id2label = getattr(config, "id2label", None) or {}
+    names = [id2label[i] for i in range(len(id2label))]
+    try:
+        scheme = scheme_from_names(names)
+    except ValueError:
+        return None
+    types = tuple(dict.fromkeys(t for t in scheme.types if t))
+    wanted = tuple(layers) if len(layers) > 1 else ()  # one type is as good as none
+    return tuple(names) if types == wanted else None
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Batches of windows of similar length, in random order: little padding, still shuffled.
+
+    Shuffle, stable-sort by length (equal lengths mix differently each epoch), cut, shuffle the batches.
+    """
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    order.sort(key=lambda i: lengths[i])
+    batches = [order[lo:lo + batch_size] for lo in range(0, len(order), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _typed(spans: Sequence[Span], scheme: Scheme) -> list[tuple]:
+    return [(s.start, s.end, s.label) for s in spans] if scheme.typed else [(s.start, s.end) for s in spans]
+
+
+def evaluate_tagger(tagger: TokenTagger, examples: Sequence[Example]) -> dict:
+    """Span metrics of ``tagger`` on ``examples``; per type as well when the model is typed."""
+    predicted = tagger.predict([e.text for e in examples])
+    metrics = span_metrics([e.spans for e in examples], predicted)
+    if tagger.layers:
+        metrics["layers"] = {layer: span_metrics([[s for s in e.spans if s.label == layer] for e in examples],
+                                                 [[s for s in p if s.label == layer] for p in predicted])
+                             for layer in tagger.layers}
+    return metrics
+
+
 def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str | None = None,
           epochs: int = 3, batch_size: int = 8, lr: float = 2e-4, seed: int = 42, test_share: float = 0.2,
           threads: int | None = None, on_step: Callable[[int, int, float], None] | None = None,
-          meta: dict | None = None) -> TrainResult:
+          meta: dict | None = None, layers: Sequence[str] = (), class_weight: float = CLASS_WEIGHT) -> TrainResult:
     """Fine-tune on the training postings, evaluate on the held-out ones, save to ``out_dir``.
 
-    ``on_step(done, total, loss)`` reports progress. Raises ``ValueError`` when either side of the
-    split is empty (label more postings).
+    ``base_model`` is an encoder (a new BIO head is trained) or a BIO tagger with the same span types
+    (fine-tuned head and all: the weekly batch refines the promoted model this way). ``layers`` names
+    the span types of a typed model (``Span.label``); empty for one untyped B/I/O layer. Batches hold
+    windows of similar length. ``on_step(done, total, loss)`` reports progress. Raises ``ValueError``
+    when either side of the split is empty (label more postings).
     """
     offline()
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
-    base_model = base_model or default_encoder()
+    base_model = str(base_model or default_encoder())
     started = time.perf_counter()
     set_threads(threads)
     random.seed(seed)
@@ -77,31 +125,38 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
     tokenizer = AutoTokenizer.from_pretrained(base_model)
     if not tokenizer.is_fast:
         raise RuntimeError(f"{base_model}: a fast tokenizer is needed for character offsets")
-    model = AutoModelForTokenClassification.from_pretrained(
-        base_model, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
-        label2id={name: i for i, name in enumerate(LABELS)})
+    layers = tuple(layers)
+    kept = base_labels(base_model, layers)
+    if kept is not None:
+        model = AutoModelForTokenClassification.from_pretrained(base_model)
+    else:
+        names = typed_labels(layers)
+        model = AutoModelForTokenClassification.from_pretrained(
+            base_model, num_labels=len(names), id2label=dict(enumerate(names)),
+            label2id={name: i for i, name in enumerate(names)}, ignore_mismatched_sizes=True)
+    scheme = scheme_from_names([model.config.id2label[i] for i in range(model.config.num_labels)])
 
     enc = _encode(tokenizer, [e.text for e in train_ex])
     chunks = []
     for c, owner in enumerate(enc["overflow_to_sample_mapping"]):
         offsets = enc["offset_mapping"][c]
         chunks.append({"input_ids": enc["input_ids"][c],
-                       "labels": spans_to_tags(offsets, [(s.start, s.end) for s in train_ex[owner].spans])})
+                       "labels": spans_to_tags(offsets, _typed(train_ex[owner].spans, scheme), scheme)})
     rng = random.Random(seed)
+    lengths = [len(c["input_ids"]) for c in chunks]
     steps_per_epoch = (len(chunks) + batch_size - 1) // batch_size
     total = steps_per_epoch * epochs
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, max(1, total // 10), total)
     # Skills are a few percent of tokens: up-weight B/I so that a short run does not settle on "all O".
-    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(CLASS_WEIGHTS), ignore_index=IGNORE)
+    weights = torch.tensor([1.0 if kind == O else class_weight for kind in scheme.kinds])
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights, ignore_index=IGNORE)
     model.train()
     losses: list[float] = []
     done = 0
     for _ in range(epochs):
-        order = list(range(len(chunks)))
-        rng.shuffle(order)
-        for lo in range(0, len(order), batch_size):
-            ids, mask, labels = _pad([chunks[i] for i in order[lo:lo + batch_size]], tokenizer.pad_token_id)
+        for batch in length_batches(lengths, batch_size, rng):
+            ids, mask, labels = _pad([chunks[i] for i in batch], tokenizer.pad_token_id)
             logits = model(input_ids=ids, attention_mask=mask).logits
             loss = loss_fn(logits.view(-1, logits.shape[-1]), labels.view(-1))
             loss.backward()
@@ -119,16 +174,36 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
 
-    tagger = TokenTagger.__new__(TokenTagger)  # reuse the in-memory model for evaluation
-    tagger.path, tagger.tokenizer, tagger.model, tagger.batch_size, tagger._torch = out, tokenizer, model, 32, torch
     model.eval()
-    predicted = tagger.predict([e.text for e in test_ex])
-    metrics = span_metrics([e.spans for e in test_ex], predicted)
+    metrics = evaluate_tagger(TokenTagger.from_model(model, tokenizer, out), test_ex)
     metrics.update(train_postings=len(train_ex), test_postings=len(test_ex), train_windows=len(chunks),
-                   epochs=epochs, final_loss=round(sum(losses[-5:]) / max(1, len(losses[-5:])), 4))
+                   epochs=epochs, lr=lr, batch_size=batch_size, class_weight=class_weight,
+                   final_loss=round(sum(losses[-5:]) / max(1, len(losses[-5:])), 4))
     seconds = time.perf_counter() - started
-    info = {"base_model": base_model, "labels": list(LABELS), "max_length": MAX_LENGTH, "stride": STRIDE,
+    info = {"base_model": base_model, "labels": [model.config.id2label[i] for i in range(model.config.num_labels)],
+            "layers": list(layers), "max_length": MAX_LENGTH, "stride": STRIDE,
             "metrics": metrics, "test_keys": sorted(e.posting_key for e in test_ex),
             "train_seconds": round(seconds, 1), **(meta or {})}
     (out / META_FILE).write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
     return TrainResult(out, base_model, metrics, len(train_ex), len(test_ex), seconds, losses)
+
+
+def examples_from_labels(paths: Sequence[str | Path], layer: str = "knowledge") -> tuple[list[Example], tuple[str, ...]]:
+    """(examples, layers) from CoNLL or JSONL label files; keys ``<file>:<n>`` decide the held-out part.
+
+    With ``layer="both"`` the model is typed (knowledge, skill) and a token has one tag, so where the two
+    layers overlap (SkillSpan marks "Python" inside "develop in Python") the knowledge span is kept.
+    """
+    from skillpulse.extraction.labelled import layers_for, read_labels
+
+    layers = layers_for(layer)
+    examples: list[Example] = []
+    for path in paths:
+        for n, item in enumerate(read_labels(path, layers)):
+            spans: list[Span] = []
+            for kind in layers:  # knowledge first
+                for (s, e), k in zip(item.spans, item.kinds or [layers[0]] * len(item.spans)):
+                    if k == kind and all(e <= o.start or s >= o.end for o in spans):
+                        spans.append(Span(s, e, item.text[s:e], label=k if len(layers) > 1 else ""))
+            examples.append(Example(f"{Path(path).name}:{n}", item.text, sorted(spans)))
+    return examples, layers

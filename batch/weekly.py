@@ -178,9 +178,16 @@ def retrain(client, settings: Settings, examples, *, run_id: str, window: tuple[
         if step:
             step.set(done, total, note=f"loss {loss:.3f}")
 
-    base = default_encoder(settings)
+    # Refine the promoted model (e.g. one bootstrapped from public labels) rather than the bare encoder.
+    current = promoted_model(client, db)
+    base, lr = default_encoder(settings), 2e-4
+    if current is not None:
+        try:
+            base, lr = str(model_path(current, settings)), 5e-5  # gentler: keep what it learned
+        except FileNotFoundError as exc:
+            log.warning("%s; training from the encoder", exc)
     try:
-        result = train(examples, tmp, base_model=base, epochs=epochs, seed=seed, on_step=on_step,
+        result = train(examples, tmp, base_model=base, epochs=epochs, lr=lr, seed=seed, on_step=on_step,
                        meta={"version": version, "run_id": run_id, "label_source": label_source,
                              "window": [window[0].isoformat(), window[1].isoformat()]})
     except ValueError as exc:
@@ -188,7 +195,6 @@ def retrain(client, settings: Settings, examples, *, run_id: str, window: tuple[
         return {"status": "skipped", "reason": str(exc)}
     metrics = dict(result.metrics)
 
-    current = promoted_model(client, db)
     baseline = None
     if current is not None:
         try:
@@ -224,6 +230,7 @@ def retrain(client, settings: Settings, examples, *, run_id: str, window: tuple[
             promoted=promote, run_id=run_id))
     return {"status": "ok", "version": version, "path": str(final_path), "promoted": promote, "reason": reason,
             "kept_previous": kept_previous, "metrics": metrics, "train_seconds": round(result.seconds, 1),
+            "base_model": base,
             "baseline_version": current.version if current else None}
 
 

@@ -16,6 +16,7 @@ from skillpulse.enrich_cli import enrich
 from skillpulse.kafka_cli import app as kafka_app
 from skillpulse.live.up import up
 from skillpulse.schemas_cli import app as schemas_app
+from skillpulse.spans_cli import spans
 from stream_processors.cli import replay, worker
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.command("enrich")(enrich)
+app.command("spans")(spans)
 app.add_typer(produce_app, name="produce", help="Send job postings to Kafka (or a JSONL file).")
 app.command("worker")(worker)
 app.command("replay")(replay)

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
                                        description="A taxonomy YAML to use instead of the packaged one.")
     extractor: str = Field("taxonomy", validation_alias=_env("SKILLPULSE_EXTRACTOR"),
                            description="taxonomy | hybrid (taxonomy + the promoted model).")
+    span_model: str | None = Field(None, validation_alias=_env("SKILLPULSE_SPAN_MODEL"),
+                                   description="BIO tagger folder or HF id for model/hybrid spans; "
+                                               "default the promoted model.")
     llm_base_url: str | None = Field(None, validation_alias=_env("LLM_BASE_URL"))
     llm_model: str = Field("gpt-4o-mini", validation_alias=_env("LLM_MODEL"))
     llm_api_key: str | None = Field(None, validation_alias=_env("LLM_API_KEY"), repr=False)

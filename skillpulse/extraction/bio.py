@@ -15,20 +15,86 @@ IGNORE = -100  # torch's CrossEntropyLoss ignore_index
 
 
 class Span(NamedTuple):
-    """A skill mention: ``text[start:end]`` of the readable description, and its skill name."""
+    """A skill mention: ``text[start:end]`` of the readable description, and its skill name.
+
+    ``label`` is the span's type where the labels have several (SkillSpan's ``knowledge`` or
+    ``skill``), else empty.
+    """
 
     start: int
     end: int
     text: str
     skill: str = ""
+    label: str = ""
 
 
-def spans_to_tags(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]) -> list[int]:
+class Scheme(NamedTuple):
+    """How a model's label ids decode: per id, its kind (``O``, ``B`` or ``I``) and its type."""
+
+    kinds: tuple[int, ...]
+    types: tuple[str, ...]
+
+    @property
+    def typed(self) -> bool:
+        return len({t for t in self.types if t}) > 1
+
+
+def scheme_from_names(names: Sequence[str]) -> Scheme:
+    """Decode label names by name: ``O``, ``B``/``I`` (jjzha's models) or ``B-X``/``I-X`` (any type X).
+
+    Types are lower-cased (``B-Knowledge`` -> ``knowledge``). Raises ``ValueError`` for a name it
+    cannot read (e.g. ``LABEL_0``: the model's config lacks ``id2label``).
+    """
+    kinds: list[int] = []
+    types: list[str] = []
+    for name in names:
+        head, _, kind_type = str(name).partition("-")
+        head = head.upper()
+        if head == "O" and not kind_type:
+            kinds.append(O)
+        elif head in ("B", "I"):
+            kinds.append(B if head == "B" else I)
+        else:
+            raise ValueError(f"label {name!r}: expected O, B, I, B-<type> or I-<type> (BIO tags by name)")
+        types.append(kind_type.lower() if head != "O" else "")
+    if O not in kinds or B not in kinds:
+        raise ValueError(f"labels {list(names)}: a BIO scheme needs an O and at least one B label")
+    single = {t for t in types if t}
+    if len(single) <= 1:  # one entity type (or none): spans carry no type
+        types = ["" for _ in types]
+    return Scheme(tuple(kinds), tuple(types))
+
+
+def typed_labels(types: Sequence[str]) -> tuple[str, ...]:
+    """Label names for these span types: ``O, B-T1, I-T1, ...`` (``LABELS`` when untyped)."""
+    if not types:
+        return LABELS
+    return ("O", *[f"{p}-{t.capitalize()}" for t in types for p in ("B", "I")])
+
+
+DEFAULT_SCHEME = scheme_from_names(LABELS)
+
+
+def spans_to_tags(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple], scheme: Scheme | None = None) -> list[int]:
     """One tag per token: B for the first token inside a span, I for the next ones, O outside.
 
-    A token is inside a span when its characters overlap it; special tokens get ``IGNORE``.
+    A token is inside a span when its characters overlap it; special tokens get ``IGNORE``. With a
+    ``scheme``, tags are that model's label ids; if it is typed, spans are ``(start, end, type)``.
     """
     ordered = sorted((s[0], s[1]) for s in spans)
+    if scheme is not None:
+        ids = {(k, t): i for i, (k, t) in reversed(list(enumerate(zip(scheme.kinds, scheme.types))))}
+        kind_of = {(s[0], s[1]): (str(s[2]).lower() if scheme.typed else "") for s in spans}
+        out: list[int] = []
+        j = 0
+        for (start, _end), tag in zip(offsets, spans_to_tags(offsets, ordered)):
+            if tag in (IGNORE, O):
+                out.append(tag if tag == IGNORE else ids[(O, "")])
+                continue
+            while ordered[j][1] <= start:
+                j += 1
+            out.append(ids[(tag, kind_of[ordered[j]])])
+        return out
     tags: list[int] = []
     current = -1  # index of the span the previous token belonged to
     j = 0
@@ -64,10 +130,13 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def tags_to_spans(text: str, offsets: Sequence[tuple[int, int]], tags: Sequence[int]) -> list[Span]:
-    """Decode token tags into word-aligned spans of ``text`` (an I after O opens a span too)."""
+def tags_to_spans(text: str, offsets: Sequence[tuple[int, int]], tags: Sequence[int],
+                  scheme: Scheme = DEFAULT_SCHEME) -> list[Span]:
+    """Decode token tags into word-aligned spans of ``text`` (conlleval: an I after O, or an I of
+    another type, opens a span too)."""
     spans: list[Span] = []
     open_start = open_end = -1
+    open_type = ""
 
     def close() -> None:
         if open_start < 0:
@@ -78,15 +147,16 @@ def tags_to_spans(text: str, offsets: Sequence[tuple[int, int]], tags: Sequence[
         if spans and s < spans[-1].end:  # snapped into the previous span's word: one span
             prev = spans.pop()
             s, e = prev.start, max(e, prev.end)
-        spans.append(Span(s, e, text[s:e]))
+        spans.append(Span(s, e, text[s:e], label=open_type))
 
     for (start, end), tag in zip(offsets, tags):
         if start == end or tag == IGNORE:
             continue
-        if tag == B or (tag == I and open_start < 0):
+        kind, kind_type = scheme.kinds[tag], scheme.types[tag]
+        if kind == B or (kind == I and (open_start < 0 or kind_type != open_type)):
             close()
-            open_start, open_end = start, end
-        elif tag == I:
+            open_start, open_end, open_type = start, end, kind_type
+        elif kind == I:
             open_end = end
         else:
             close()

@@ -18,10 +18,14 @@ LAYERS = {"skill": 0, "knowledge": 1}
 
 @dataclass(frozen=True)
 class LabelledText:
-    """One sentence: its text and the gold ``(start, end)`` character spans of the chosen layer(s)."""
+    """One sentence: its text and the gold ``(start, end)`` character spans of the chosen layer(s).
+
+    ``kinds`` gives each span's layer (``skill`` or ``knowledge``), in the order of ``spans``.
+    """
 
     text: str
     spans: tuple[tuple[int, int], ...]
+    kinds: tuple[str, ...] = ()
 
 
 def tag_spans(tags: Sequence[str]) -> list[tuple[int, int]]:
@@ -76,13 +80,14 @@ def read_conll(path: str | Path, layers: Sequence[str] = ("knowledge",)) -> list
             starts.append(pos)
             pos += len(token) + 1
         text = " ".join(tokens)
-        spans: set[tuple[int, int]] = set()
+        spans: dict[tuple[int, int], str] = {}
         for layer in layers:
             if layer not in LAYERS:
                 raise ValueError(f"unknown layer {layer!r}: use one of {', '.join(LAYERS)}")
             column = 1 + (LAYERS[layer] if len(rows[0]) > 2 else 0)
             tags = [r[column] if column < len(r) else "O" for r in rows]
             for first, stop in tag_spans(tags):
-                spans.add((starts[first], starts[stop - 1] + len(tokens[stop - 1])))
-        out.append(LabelledText(text, tuple(sorted(spans))))
+                spans.setdefault((starts[first], starts[stop - 1] + len(tokens[stop - 1])), layer)
+        ordered = sorted(spans)
+        out.append(LabelledText(text, tuple(ordered), tuple(spans[s] for s in ordered)))
     return out

@@ -150,29 +150,56 @@ class SpanExtractor:
 
 
 def load_model(path, taxonomy: Taxonomy | None = None, *, version: str = "", encoder: str | None = None,
-               map_threshold: float | None = DEFAULT_MAP_THRESHOLD, threads: int | None = None) -> SpanExtractor:
-    """A ``SpanExtractor`` over the model folder ``path``."""
+               map_threshold: float | None = DEFAULT_MAP_THRESHOLD, threads: int | None = None,
+               quantize: bool = False) -> SpanExtractor:
+    """A ``SpanExtractor`` over the model folder (or Hugging Face id) ``path``."""
     from skillpulse.extraction.tagger import TokenTagger
 
-    return SpanExtractor(TokenTagger(path, threads=threads), taxonomy or default_taxonomy(), version=version,
-                         encoder=encoder, map_threshold=map_threshold)
+    return SpanExtractor(TokenTagger(path, threads=threads, quantize=quantize), taxonomy or default_taxonomy(),
+                         version=version or str(path), encoder=encoder, map_threshold=map_threshold)
+
+
+def load_span_model(model: str | None, settings, taxonomy: Taxonomy | None = None, *, quantize: bool = False,
+                    threads: int | None = None, use_registry: bool = True) -> SpanExtractor | None:
+    """The model ``skillpulse spans`` uses: ``model`` (folder or HF id), else ``SKILLPULSE_SPAN_MODEL``,
+    else the promoted model when the registry can be read; None when there is none."""
+    from skillpulse.extraction.tagger import default_encoder
+
+    if taxonomy is None:
+        taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
+    chosen = model or getattr(settings, "span_model", None)
+    if chosen:
+        return load_model(chosen, taxonomy, encoder=default_encoder(settings), threads=threads, quantize=quantize)
+    if not use_registry or (not settings.clickhouse_url and not (settings.data_dir / "clickhouse").exists()):
+        return None
+    try:
+        from skillpulse import storage
+
+        client = storage.connect(settings)
+        return load_promoted_model(client, settings, taxonomy)
+    except Exception as exc:  # noqa: BLE001 - a locked or absent store only means "no promoted model here"
+        log.warning("cannot read the model registry (%s); using the taxonomy alone", exc)
+        return None
 
 
 def load_promoted_model(client, settings, taxonomy: Taxonomy | None = None, *,
                         map_threshold: float | None = DEFAULT_MAP_THRESHOLD) -> SpanExtractor | None:
-    """The promoted extractor as a ``SkillModel``, or None (with a warning) when none is promoted.
+    """The promoted extractor (or ``SKILLPULSE_SPAN_MODEL`` where set) as a ``SkillModel``, or None (with
+    a warning) when none is promoted.
 
     Load it once per process and pass it to ``Enricher(model=...)``; never per message.
     """
     from skillpulse.extraction.registry import model_path, promoted_model
     from skillpulse.extraction.tagger import default_encoder
 
+    if taxonomy is None:
+        taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
+    if getattr(settings, "span_model", None):  # an explicit model wins over the registry
+        return load_model(settings.span_model, taxonomy, encoder=default_encoder(settings), map_threshold=map_threshold)
     record = promoted_model(client, settings.clickhouse_database)
     if record is None:
         log.warning("no promoted extractor model yet: run `skillpulse batch weekly`; using the taxonomy alone")
         return None
-    if taxonomy is None:
-        taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
     return load_model(model_path(record, settings), taxonomy, version=record.version,
                       encoder=default_encoder(settings), map_threshold=map_threshold)
 

@@ -9,7 +9,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from skillpulse.extraction.bio import IGNORE, Span, tags_to_spans
+from skillpulse.extraction.bio import IGNORE, Scheme, Span, scheme_from_names, tags_to_spans
 
 MAX_LENGTH = 128
 STRIDE = 32
@@ -73,41 +73,104 @@ def _pad(batch: list[dict], pad_id: int):
     return ids, mask, labels
 
 
-class TokenTagger:
-    """A loaded tokenizer + token-classification model: texts in, skill spans out (batched)."""
+def is_local_model(path: str | Path) -> bool:
+    """A model folder on this machine (else ``path`` is read as a Hugging Face model id)."""
+    return Path(path).is_dir()
 
-    def __init__(self, path: str | Path, threads: int | None = None, batch_size: int = 32):
+
+def load_token_classifier(path: str | Path):
+    """(tokenizer, model) from a folder, or from a Hugging Face id: the local HF cache first, then
+    the hub when it is reachable. Raises ``RuntimeError`` saying what to do when neither works."""
+    if is_local_model(path):
         offline()
-        import torch
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
+    else:  # an explicit hub id: allow the hub unless the user turned it off
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+    name = str(path)
+    errors = []
+    for local_only in ((True,) if is_local_model(path) else (True, False)):
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=local_only)
+            model = AutoModelForTokenClassification.from_pretrained(name, local_files_only=local_only)
+            break
+        except (OSError, ValueError) as exc:
+            errors.append(exc)
+    else:
+        raise RuntimeError(f"cannot load the token classifier {name!r}: not a model folder, not in the local "
+                           f"Hugging Face cache, and the hub is unreachable or disabled (HF_HUB_OFFLINE); "
+                           f"last error: {errors[-1]}")
+    if not tokenizer.is_fast:
+        raise RuntimeError(f"{name}: a fast tokenizer is needed for character offsets")
+    return tokenizer, model
+
+
+def model_scheme(model) -> Scheme:
+    """The label scheme of a token classifier, read by name from its config's ``id2label``."""
+    id2label = model.config.id2label
+    return scheme_from_names([id2label[i] for i in range(len(id2label))])
+
+
+class TokenTagger:
+    """A loaded tokenizer + BIO token-classification model: texts in, skill spans out (batched).
+
+    ``path`` is a folder SkillPulse wrote, any Hugging Face token-classification folder, or a hub id
+    (e.g. ``jjzha/jobbert_knowledge_extraction``); labels are mapped by name (B/I/O, B-X/I-X).
+    ``quantize=True`` converts the linear layers to int8 (dynamic quantisation) for faster CPU inference.
+    """
+
+    def __init__(self, path: str | Path, threads: int | None = None, batch_size: int = 32,
+                 quantize: bool = False):
+        tokenizer, model = load_token_classifier(path)
         set_threads(threads)
-        self.path = Path(path)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-        if not self.tokenizer.is_fast:
-            raise RuntimeError(f"{path}: a fast tokenizer is needed for character offsets")
-        self.model = AutoModelForTokenClassification.from_pretrained(str(path))
-        self.model.eval()
+        self._setup(Path(str(path)), tokenizer, model, batch_size, quantize)
+
+    @classmethod
+    def from_model(cls, model, tokenizer, path: str | Path = "", batch_size: int = 32) -> "TokenTagger":
+        """A tagger over an in-memory model (e.g. right after training)."""
+        tagger = cls.__new__(cls)
+        tagger._setup(Path(str(path)), tokenizer, model, batch_size, False)
+        return tagger
+
+    def _setup(self, path: Path, tokenizer, model, batch_size: int, quantize: bool) -> None:
+        import torch
+
+        self.path = path
+        self.tokenizer = tokenizer
+        self.scheme = model_scheme(model)
+        model.eval()
+        if quantize:
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.model = model
         self.batch_size = batch_size
         self._torch = torch
 
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The span types this model tells apart (empty for a single-type B/I/O model)."""
+        return tuple(dict.fromkeys(t for t in self.scheme.types if t)) if self.scheme.typed else ()
+
     def predict(self, texts: Sequence[str]) -> list[list[Span]]:
-        """Spans per text (readable text in, offsets into it out); long texts in overlapping windows."""
+        """Spans per text (readable text in, offsets into it out); long texts in overlapping windows.
+
+        Windows are batched by length (little padding), so a batch of many texts runs fastest.
+        """
         torch = self._torch
         if not texts:
             return []
         enc = _encode(self.tokenizer, texts)
         owners = enc["overflow_to_sample_mapping"]
-        chunks = [{"input_ids": enc["input_ids"][i]} for i in range(len(owners))]
+        order = sorted(range(len(owners)), key=lambda c: len(enc["input_ids"][c]))
         found: list[list[Span]] = [[] for _ in texts]
         with torch.inference_mode():
-            for lo in range(0, len(chunks), self.batch_size):
-                ids, mask, _ = _pad(chunks[lo:lo + self.batch_size], self.tokenizer.pad_token_id)
+            for lo in range(0, len(order), self.batch_size):
+                batch = order[lo:lo + self.batch_size]
+                ids, mask, _ = _pad([{"input_ids": enc["input_ids"][c]} for c in batch], self.tokenizer.pad_token_id)
                 tags = self.model(input_ids=ids, attention_mask=mask).logits.argmax(-1).tolist()
-                for j, row in enumerate(tags):
-                    c = lo + j
+                for c, row in zip(batch, tags):
                     offsets = enc["offset_mapping"][c]
-                    found[owners[c]].extend(tags_to_spans(texts[owners[c]], offsets, row[:len(offsets)]))
+                    found[owners[c]].extend(tags_to_spans(texts[owners[c]], offsets, row[:len(offsets)], self.scheme))
         return [_merge(spans, text) for spans, text in zip(found, texts)]
 
 
@@ -115,9 +178,9 @@ def _merge(spans: list[Span], text: str) -> list[Span]:
     """Union of the windows' spans (overlapping windows see some words twice)."""
     out: list[Span] = []
     for s in sorted(spans):
-        if out and s.start < out[-1].end:
+        if out and s.start < out[-1].end and s.label == out[-1].label:
             prev = out.pop()
             end = max(prev.end, s.end)
-            s = Span(prev.start, end, text[prev.start:end])
+            s = Span(prev.start, end, text[prev.start:end], label=prev.label)
         out.append(s)
     return out

@@ -1,6 +1,7 @@
 """The weekly batch end to end on a real embedded ClickHouse: relabel -> retrain -> candidates -> cluster.
 
-One small window (~60 synthetic postings, 2 epochs) is run twice; the second run must replace, not add.
+One small window (~60 synthetic postings, 2 epochs: the command's default; one epoch on so few
+ads is a coin toss) is run twice; the second run must replace, not add.
 """
 from __future__ import annotations
 
@@ -84,6 +85,8 @@ def test_rerun_compares_with_the_promoted_model_on_the_same_held_out_postings(ru
     assert baseline["gold_spans"] == first["model"]["metrics"]["gold_spans"]  # same held-out set
     f1 = model["metrics"]["strict"]["f1"]
     assert model["promoted"] == (f1 >= MIN_PROMOTE_F1 and f1 > baseline["strict"]["f1"])
+    # the re-run refines the promoted model instead of starting again from the bare encoder
+    assert first["model"]["base_model"] != model["base_model"] == first["model"]["path"]
 
 
 def test_running_the_window_twice_leaves_one_set_of_rows(runs):

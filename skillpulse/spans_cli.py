@@ -1,0 +1,103 @@
+"""``skillpulse spans``: JSONL texts in, one JSONL line of skill spans out per input line."""
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+BATCH = 64  # lines per model call: batched for speed, small enough to stream
+
+
+def _text_of(line: str) -> str:
+    """The text of one input line: ``{"text": ...}`` or a raw posting's ``description``."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise ValueError("expected a JSON object with \"text\" (or a raw posting with \"description\")")
+    for key in ("text", "description"):
+        if key in obj:
+            if not isinstance(obj[key], str):
+                raise ValueError(f"\"{key}\" must be a string")
+            return obj[key]
+    raise ValueError("no \"text\" (or raw posting \"description\") field")
+
+
+def spans(
+    extractor: str = typer.Option(None, "--extractor", help="taxonomy, model or hybrid (default: hybrid when a "
+                                                            "model is available, else taxonomy)."),
+    model: str = typer.Option(None, "--model", help="BIO tagger folder or Hugging Face id (default "
+                                                    "SKILLPULSE_SPAN_MODEL, else the promoted model)."),
+    quantize: bool = typer.Option(False, "--quantize", help="Run the model with int8 linear layers (faster on CPU)."),
+    threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
+) -> None:
+    """Skill spans of each JSONL line on stdin, as one JSONL line on stdout, same order.
+
+    Each input line is `{"text": ...}` or a raw posting (its `description`). Each output line is
+    `{"spans": [{"start", "end", "text", "skill", "category", "source"}]}`: character offsets into the
+    given text (end exclusive; into its readable form, also printed as `text`, when it holds HTML),
+    `skill` the canonical taxonomy skill or null (open vocabulary), `source` taxonomy or model.
+    A bad line gets an error on stderr and an empty `spans` line; the exit status is then 1.
+    """
+    import logging
+
+    from skillpulse.domain.taxonomy import default_taxonomy
+    from skillpulse.extraction.extractor import load_span_model
+    from skillpulse.extraction.spans import MODES, SpanFinder
+    from skillpulse.settings import get_settings
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    mode = extractor.lower() if extractor else None
+    if mode is not None and mode not in MODES:
+        raise typer.BadParameter(f"unknown extractor {extractor!r}: use {', '.join(MODES)}")
+    settings = get_settings()
+    taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
+    loaded = None
+    if mode != "taxonomy":
+        try:
+            loaded = load_span_model(model, settings, taxonomy, quantize=quantize, threads=threads)
+        except (RuntimeError, OSError, ValueError) as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from None
+        if loaded is None and mode is not None:
+            typer.secho(f"error: --extractor {mode} needs a model: pass --model PATH-or-HF-id, set "
+                        "SKILLPULSE_SPAN_MODEL, or promote one (skillpulse batch promote DIR)",
+                        fg=typer.colors.RED, err=True)
+            raise typer.Exit(2)
+    finder = SpanFinder(taxonomy, loaded, mode or ("hybrid" if loaded is not None else "taxonomy"))
+
+    failed = 0
+    out = sys.stdout
+
+    def flush(batch: list[tuple[int, str | None]]) -> None:
+        texts = [t for _, t in batch if t is not None]
+        results = iter(finder.find(texts))
+        for _, text in batch:
+            if text is None:
+                out.write('{"spans": []}\n')
+                continue
+            shown, found = next(results)
+            line = {"spans": [s.as_json() for s in found]}
+            if shown != text:
+                line["text"] = shown
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        out.flush()
+
+    batch: list[tuple[int, str | None]] = []
+    for number, line in enumerate(sys.stdin, 1):
+        try:
+            batch.append((number, _text_of(line)))
+        except ValueError as exc:
+            failed += 1
+            typer.echo(f"error: line {number}: {exc}", err=True)
+            batch.append((number, None))
+        if len(batch) >= BATCH:
+            flush(batch)
+            batch = []
+    if batch:
+        flush(batch)
+    if failed:
+        typer.echo(f"{failed} bad line(s): their output lines have no spans", err=True)
+        raise typer.Exit(1)
