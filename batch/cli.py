@@ -230,36 +230,17 @@ def evaluate_cmd(
     threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
 ) -> None:
     """Score an extractor on labelled texts: strict (conlleval) and loose span P/R/F1, per layer."""
-    from skillpulse.domain.taxonomy import default_taxonomy
     from skillpulse.extraction.evaluate import predict, score
-    from skillpulse.extraction.extractor import load_span_model
     from skillpulse.extraction.labelled import _is_jsonl, layers_for, read_labels
-    from skillpulse.extraction.spans import MODES, SpanFinder
-    from skillpulse.settings import get_settings
+    from skillpulse.extraction.spans import open_finder
 
-    mode = extractor.lower() if extractor else None
-    if mode is not None and mode not in MODES:
-        raise typer.BadParameter(f"unknown extractor {extractor!r}: use {', '.join(MODES)}")
     try:
         layers = layers_for(layer)
         items = [(p, read_labels(p, layers)) for p in labels]
+        finder = open_finder(extractor, model, quantize=quantize, threads=threads)
     except ValueError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
-    settings = get_settings()
-    taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
-    loaded = None
-    if mode != "taxonomy":
-        try:
-            loaded = load_span_model(model, settings, taxonomy, quantize=quantize, threads=threads)
-        except (RuntimeError, OSError, ValueError) as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(2) from None
-        if loaded is None and mode is not None:
-            typer.secho(f"error: --extractor {mode} needs a model (--model or SKILLPULSE_SPAN_MODEL)",
-                        fg=typer.colors.RED, err=True)
-            raise typer.Exit(2)
-    finder = SpanFinder(taxonomy, loaded, mode or ("hybrid" if loaded is not None else "taxonomy"))
     for path, texts in items:
         found, seconds = predict(finder, texts)
         tokens = not _is_jsonl(path)

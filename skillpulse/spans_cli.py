@@ -43,30 +43,14 @@ def spans(
     """
     import logging
 
-    from skillpulse.domain.taxonomy import default_taxonomy
-    from skillpulse.extraction.extractor import load_span_model
-    from skillpulse.extraction.spans import MODES, SpanFinder
-    from skillpulse.settings import get_settings
+    from skillpulse.extraction.spans import open_finder
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    mode = extractor.lower() if extractor else None
-    if mode is not None and mode not in MODES:
-        raise typer.BadParameter(f"unknown extractor {extractor!r}: use {', '.join(MODES)}")
-    settings = get_settings()
-    taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
-    loaded = None
-    if mode != "taxonomy":
-        try:
-            loaded = load_span_model(model, settings, taxonomy, quantize=quantize, threads=threads)
-        except (RuntimeError, OSError, ValueError) as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(2) from None
-        if loaded is None and mode is not None:
-            typer.secho(f"error: --extractor {mode} needs a model: pass --model PATH-or-HF-id, set "
-                        "SKILLPULSE_SPAN_MODEL, or promote one (skillpulse batch promote DIR)",
-                        fg=typer.colors.RED, err=True)
-            raise typer.Exit(2)
-    finder = SpanFinder(taxonomy, loaded, mode or ("hybrid" if loaded is not None else "taxonomy"))
+    try:
+        finder = open_finder(extractor, model, quantize=quantize, threads=threads)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
 
     failed = 0
     out = sys.stdout

@@ -15,18 +15,16 @@ ENGINE = ReplacingMergeTree(written_at)
 ORDER BY (pipeline_version, posting_key, skill);
 
 -- Every skill counted (the first seed's "compile all skills"): postings per week and skill, from the
--- taxonomy at ingest (AI + general) and from the batch's model. Distinct posting_key over the
--- deduplicated postings (FINAL, active version, as the `postings` view reads them; that view was
--- expanded before `general_skills` existed), so redelivery and replay never add.
+-- taxonomy at ingest (AI + general) and from the batch's model. A view over the deduplicated
+-- `postings` like every rollup (see 005): distinct posting_key, so redelivery and replay never add.
 CREATE VIEW IF NOT EXISTS {db}.weekly_skill_mentions AS
 SELECT week_start, skill, toUInt8(category != '') AS in_taxonomy, category,
        toUInt64(uniqExact(posting_key)) AS count
 FROM
 (
     SELECT week_start, posting_key, skill
-    FROM {db}.postings_all FINAL
+    FROM {db}.postings
     ARRAY JOIN arrayConcat(extracted_skills, general_skills) AS skill
-    WHERE pipeline_version = (SELECT version FROM {db}.active_version)
     UNION ALL
     SELECT p.week_start AS week_start, m.posting_key AS posting_key, m.skill AS skill
     FROM {db}.model_skills AS m FINAL

@@ -124,3 +124,30 @@ class SpanFinder:
             out.append((text, [s._replace(start=back[s.start], end=back[s.end - 1] + 1,
                                           text=text[back[s.start]:back[s.end - 1] + 1]) for s in spans]))
         return out
+
+
+def open_finder(extractor: str | None, model: str | None, *, quantize: bool = False,
+                threads: int | None = None) -> SpanFinder:
+    """The ``SpanFinder`` a command asked for: ``extractor`` taxonomy|model|hybrid (None: hybrid when a
+    model is available, else taxonomy), ``model`` a folder or HF id (None: ``SKILLPULSE_SPAN_MODEL``,
+    else the promoted model). Raises ``ValueError`` with what to do next; loads the model once.
+    """
+    from skillpulse.domain.taxonomy import default_taxonomy
+    from skillpulse.extraction.extractor import load_span_model
+    from skillpulse.settings import get_settings
+
+    mode = extractor.lower() if extractor else None
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"unknown extractor {extractor!r}: use {', '.join(MODES)}")
+    settings = get_settings()
+    taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
+    loaded = None
+    if mode != "taxonomy":
+        try:
+            loaded = load_span_model(model, settings, taxonomy, quantize=quantize, threads=threads)
+        except (RuntimeError, OSError) as exc:
+            raise ValueError(str(exc)) from exc
+        if loaded is None and mode is not None:
+            raise ValueError(f"--extractor {mode} needs a model: pass --model PATH-or-HF-id, set "
+                             "SKILLPULSE_SPAN_MODEL, or promote one (skillpulse batch promote DIR)")
+    return SpanFinder(taxonomy, loaded, mode or ("hybrid" if loaded is not None else "taxonomy"))
