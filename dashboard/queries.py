@@ -6,7 +6,7 @@ Rules kept here:
 - Postings are read from ``postings_all FINAL`` of the active pipeline version (the ``postings``
   view's semantics with the version resolved once, so it is a bound parameter too). Measured in
   ``bench/dashboard.py``: one scan per view answers faster than merging the ``uniqExact`` states of
-  the rollup views (see README, section dashboard), so the rollups serve SQL users, not this page.
+  the rollup views (see docs/dashboard.md), so the rollups serve SQL users, not this page.
 - Results are cached per (query, filters, freshness token); the token changes whenever a part of a
   table the dashboard reads changes (insert, merge, version switch, batch run).
 """

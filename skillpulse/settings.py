@@ -1,7 +1,7 @@
 """One settings object for every part of SkillPulse.
 
 Each field is read from the environment variable named in its ``alias`` (or an optional ``.env``
-file in the working directory); the README's configuration table lists the same names and defaults.
+file in the working directory); docs/configuration.md lists the same names and defaults.
 """
 from __future__ import annotations
 
