@@ -1,6 +1,6 @@
 """The Faust app: one per consumer group (the live worker, or one replay).
 
-Pinned choices (see DESIGN.md, pitfalls): faust-streaming with the aiokafka transport,
+Pinned choices (docs/architecture.md explains why): faust-streaming with the aiokafka transport,
 ``processing_guarantee=at_least_once`` with an idempotent ClickHouse sink, agent concurrency 1,
 the memory table store (rebuilt from the changelog topic at start), no web server.
 """

@@ -1,4 +1,4 @@
-"""Enrichment rules (DESIGN.md "Enrichment rules", seed 004 made exact): skills, seniority, score, key."""
+"""Enrichment rules (docs/enrichment.md: the seed sample made exact): skills, seniority, score, key."""
 from __future__ import annotations
 
 import pytest
