@@ -231,7 +231,7 @@ def evaluate_cmd(
 ) -> None:
     """Score an extractor on labelled texts: strict (conlleval) and loose span P/R/F1, per layer."""
     from skillpulse.extraction.evaluate import predict, score
-    from skillpulse.extraction.labelled import _is_jsonl, layers_for, read_labels
+    from skillpulse.extraction.labelled import is_jsonl, layers_for, read_labels
     from skillpulse.extraction.spans import open_finder
 
     try:
@@ -243,7 +243,7 @@ def evaluate_cmd(
         raise typer.Exit(2) from None
     for path, texts in items:
         found, seconds = predict(finder, texts)
-        tokens = not _is_jsonl(path)
+        tokens = not is_jsonl(path)
         metrics = {"layers": {name: score(texts, found, name, tokens) for name in layers}}
         first = metrics["layers"][layers[0]] if len(layers) == 1 else score(texts, found, None, tokens)
         metrics.update(first)

@@ -22,7 +22,7 @@ def layers_for(layer: str) -> tuple[str, ...]:
     return (layer,)
 
 
-def _is_jsonl(path: Path) -> bool:
+def is_jsonl(path: Path) -> bool:
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
@@ -77,4 +77,4 @@ def read_labels(path: str | Path, layers: Sequence[str] = ("knowledge",)) -> lis
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such label file")
-    return read_jsonl(path, layers) if _is_jsonl(path) else read_conll(path, layers)
+    return read_jsonl(path, layers) if is_jsonl(path) else read_conll(path, layers)
