@@ -93,6 +93,17 @@ def parse_timestamp(value: Any) -> dt.datetime | None:
         return None
 
 
+def state_name(source: str, output: str | None, topic: str) -> str:
+    """Cursor/ledger file name: one per destination, so a dry run to a file never hides ads from Kafka.
+
+    ``<source>`` for the default topic ``postings.raw``, ``<source>@<topic>`` for another topic,
+    ``<source>@jsonl`` for every ``--output FILE`` run (``--output -`` keeps no state at all).
+    """
+    if output is not None:
+        return f"{source}@jsonl"
+    return source if topic == "postings.raw" else f"{source}@{topic}"
+
+
 class SourceState:
     """The since-cursor and sent-ids ledger of one source: ``<data_dir>/cursors/<source>.json``.
 

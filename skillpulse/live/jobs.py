@@ -160,8 +160,7 @@ def producer_sources(settings: Settings, files: Path | None) -> list[tuple[str, 
 
 def run_producers(settings: Settings, bootstrap: str, files: Path | None) -> list[str]:
     """Run every configured source once into Kafka (cursor and ledger as ``skillpulse produce``)."""
-    from producers.base import SourceState, run_source
-    from producers.commands import state_name
+    from producers.base import SourceState, run_source, state_name
     from producers.kafka_sink import KafkaSink
 
     lines = []

@@ -1,4 +1,4 @@
-"""``skillpulse up``: one process that owns the data directory and runs everything concurrently.
+"""The runtime of ``skillpulse up``: one process that owns the data directory and runs everything concurrently.
 
 Embedded chDB lets one process open a data directory, so the live setup is one process with parts
 in threads, each with its own ClickHouse client: the Faust worker (continuous), the dashboard with
@@ -16,9 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from skillpulse.live.jobs import BatchRunner, Schedule, Trickle, parse_rate, say
 
@@ -48,7 +46,7 @@ def make_scrub(settings, token: str) -> Callable[[str], str]:
 def _seed(settings, bootstrap: str, postings: int, seed: int, files: Path | None, bad_messages: int) -> None:
     """The demo's opening: synthetic postings (or a files folder) plus a few bad messages, into Kafka."""
     from producers.kafka_sink import KafkaSink
-    from skillpulse.demo import BAD_MESSAGES, _file_postings, synthetic_postings
+    from skillpulse.live.demo import BAD_MESSAGES, _file_postings, synthetic_postings
 
     items = _file_postings(files) if files is not None else synthetic_postings(postings, seed)
     sink = KafkaSink(bootstrap, settings.raw_topic)
@@ -94,7 +92,7 @@ def run_up(data_dir: Path = Path("data"), host: str = "127.0.0.1", port: int = 8
     broker = None
     stop = threading.Event()
     try:
-        from skillpulse.demo import start_kafka
+        from skillpulse.live.demo import start_kafka
 
         bootstrap, broker = start_kafka(settings, say)
         os.environ["KAFKA_BOOTSTRAP"] = bootstrap
@@ -231,28 +229,3 @@ def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min
         client.close()
         say("stopped")
     return left
-
-
-def up(
-    data_dir: Annotated[Path, typer.Option("--data-dir", envvar="SKILLPULSE_DATA_DIR", help="Local state: chDB data, Kafka logs, lock and API token.")] = Path("data"),
-    host: Annotated[str, typer.Option("--host", help="Interface of the dashboard and API (0.0.0.0 for every interface).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port of the dashboard and API.")] = 8050,
-    schedule: Annotated[bool, typer.Option("--schedule/--no-schedule", help="Run the producers and the weekly batch on SCHEDULE_PRODUCERS / SCHEDULE_BATCH.")] = True,
-    trickle: Annotated[str, typer.Option("--trickle", help="Also send new synthetic postings at this rate, e.g. 6/min (0 = none).")] = "0",
-    files: Annotated[Path | None, typer.Option("--files", help="A folder (job-postings/DATE/*.txt, JSONL, CSV) the scheduled producers also read (PRODUCE_FILES).")] = None,
-) -> None:
-    """Run SkillPulse live in one process: the worker, the dashboard + HTTP API, and the weekly schedule.
-
-    Owns the embedded chDB data directory (other commands on it then talk to this instance: `skillpulse
-    db query` finds it through the lock file). Kafka: the local broker unless KAFKA_BOOTSTRAP is set.
-    API (token in DATA_DIR/api-token): POST /api/query, POST /api/batch, GET /api/status.
-    """
-    from skillpulse.instance import InstanceRunning
-    from skillpulse.storage import StorageError
-
-    try:
-        rate = parse_rate(trickle)
-        run_up(data_dir, host, port, schedule=schedule, trickle_per_min=rate, files=files)
-    except (InstanceRunning, StorageError, ValueError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from skillpulse.enrich_cli import CHUNK_LINES
+from skillpulse.cli.enrich import CHUNK_LINES
 from test_enrich_command import LEAD, SEED, jsonl, run
 
 N = CHUNK_LINES * 2 + 300  # three chunks

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from skillpulse.schemas_cli import DEFAULT_DIR, generated_schemas
+from skillpulse.cli.schemas import DEFAULT_DIR, generated_schemas
 
 GENERATED = generated_schemas()
 

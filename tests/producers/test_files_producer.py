@@ -145,7 +145,7 @@ def test_output_dash_writes_jsonl_to_stdout_and_the_summary_to_stderr(cli, data_
 
 
 def test_resend_sends_again_and_file_runs_keep_their_own_ledger(cli, data_dir, tmp_path):
-    from producers.commands import state_name
+    from producers.base import state_name
 
     assert produce(cli, FIXTURES / "seed", tmp_path / "1.jsonl").exit_code == 0
     again = produce(cli, FIXTURES / "seed", tmp_path / "2.jsonl")

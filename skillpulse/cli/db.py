@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(name="db", help="ClickHouse: migrate the schema, run SQL.", no_args_is_help=True)
 
 
 class OutputFormat(str, Enum):

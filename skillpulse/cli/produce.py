@@ -1,4 +1,5 @@
-"""``skillpulse produce linkedin | jobtech | files``: fetch, map to the raw contract, send, summarise.
+"""``skillpulse produce synthetic | linkedin | jobtech | files``: fetch (or generate), map to the raw
+contract, send, summarise.
 
 Each command builds a source and hands it to :func:`producers.base.run_source` with a sink
 (``--output FILE|-`` for JSONL, else Kafka ``postings.raw``). Progress goes to stderr; the summary
@@ -14,6 +15,9 @@ from typing import Annotated, Optional
 import typer
 
 from producers.http import RetryPolicy, SourceError
+from producers.synthetic import DEFAULT_COUNT, DEFAULT_DUPLICATE_RATE, DEFAULT_WEEKS
+
+app = typer.Typer(name="produce", help="Send job postings to Kafka (or a JSONL file).", no_args_is_help=True)
 
 Output = Annotated[Optional[str], typer.Option(
     "--output", "-o", help="Write JSONL to FILE (or - for stdout) instead of sending to Kafka postings.raw.")]
@@ -39,23 +43,12 @@ def _console():
     return Console(stderr=True, soft_wrap=True)
 
 
-def state_name(source: str, output: str | None, topic: str) -> str:
-    """Cursor/ledger file name: one per destination, so a dry run to a file never hides ads from Kafka.
-
-    ``<source>`` for the default topic ``postings.raw``, ``<source>@<topic>`` for another topic,
-    ``<source>@jsonl`` for every ``--output FILE`` run (``--output -`` keeps no state at all).
-    """
-    if output is not None:
-        return f"{source}@jsonl"
-    return source if topic == "postings.raw" else f"{source}@{topic}"
-
-
 def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: bool = True,
          resend: bool = False) -> None:
     """Open the sink, run the source with a progress line, print the summary; exit 1 on errors."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from producers.base import SourceState, run_source
+    from producers.base import SourceState, run_source, state_name
     from producers.sinks import open_sink
     from skillpulse.settings import get_settings
 
@@ -120,6 +113,7 @@ def _on_retry(message: str) -> None:
     _console().print(f"[yellow]retry:[/] {message}", highlight=False)
 
 
+@app.command("linkedin")
 def linkedin(
     keyword: Annotated[str, typer.Option(help="Title keywords (the API's title_filter).")] = "machine learning",
     location: Annotated[str, typer.Option(help="Location (the API's location_filter).")] = "Stockholm",
@@ -154,6 +148,7 @@ def linkedin(
         _run(source, output, since=since, use_cursor=not full, resend=resend)
 
 
+@app.command("jobtech")
 def jobtech(
     query: Annotated[str, typer.Option("--query", "-q", help="Free-text query (empty: every ad in the area).")] = "machine learning",
     region: Annotated[Optional[list[str]], typer.Option(help="Region code or concept id; repeatable. Default 01 (Stockholms län).")] = None,
@@ -187,6 +182,7 @@ def jobtech(
         _run(source, output, since=since, use_cursor=not full, resend=resend)
 
 
+@app.command("files")
 def files(
     path: Annotated[Path, typer.Option("--path", "-p", exists=True, help="A folder (e.g. job-postings/) or one file.")],
     date_format: Annotated[Optional[str], typer.Option(help="strptime format of the dated folder names, e.g. %d.%m.%Y (default: YYYY-MM-DD or DD-MM-YYYY).")] = None,
@@ -199,3 +195,65 @@ def files(
 
     _run(FilesSource(path, date_format=date_format, source=source.strip().lower() or "files"), output, since=None, use_cursor=False, track_cursor=False,
          resend=resend)
+
+
+@app.command("synthetic")
+def synthetic(
+    count: Annotated[int, typer.Option("--count", "-n", min=0, help="How many postings (re-posts included).")] = DEFAULT_COUNT,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same postings.")] = 0,
+    output: Annotated[Optional[str], typer.Option(
+        "--output", "-o", help="Write JSONL to FILE (or - for stdout) instead of sending to Kafka postings.raw.")] = None,
+    weeks: Annotated[int, typer.Option(min=1, help="How many Monday-based weeks the posted dates span.")] = DEFAULT_WEEKS,
+    duplicate_rate: Annotated[float, typer.Option(
+        min=0.0, max=0.99, help="Share of rows that re-post an earlier ad on another source.")] = DEFAULT_DUPLICATE_RATE,
+    end_date: Annotated[Optional[dt.datetime], typer.Option(
+        formats=["%Y-%m-%d"], help="Last possible posted_date (default today). Fix it for byte-identical runs.")] = None,
+) -> None:
+    """Generate realistic synthetic job postings for Stockholm-area AI and data roles.
+
+    Titles at every seniority level, skill mixes per role from the taxonomy (English and Swedish
+    ads, decoy words that must not match), several sources, weekly variation over --weeks weeks,
+    and exactly round(count * duplicate_rate) re-posts of earlier ads on other sources. Without
+    --output the postings go to Kafka (KAFKA_BOOTSTRAP, or the local broker), keyed by posting_key.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from producers.sinks import ProduceSummary, open_sink
+    from producers.synthetic import generate
+
+    console = Console(stderr=True)
+    with console.status("synthetic: generating postings"):
+        rows = generate(count, seed, end_date=end_date.date() if end_date else None, weeks=weeks,
+                        duplicate_rate=duplicate_rate)
+    try:
+        sink = open_sink(output)
+    except Exception as exc:  # noqa: BLE001 - e.g. no broker: say what to do next
+        console.print(f"[red]error:[/] cannot open the sink: {exc}. Start Kafka (`skillpulse kafka start`), "
+                      "set KAFKA_BOOTSTRAP, or pass --output FILE.", highlight=False)
+        raise typer.Exit(1) from None
+    summary = ProduceSummary(fetched=len(rows))
+    with Progress(TextColumn("synthetic: sending"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("send", total=len(rows))
+        for i, row in enumerate(rows, start=1):
+            sink.send(row.raw)
+            if i % 500 == 0:
+                progress.update(task, completed=i)
+        progress.update(task, completed=len(rows))
+        summary.sent = sink.close()
+    summary.failed = summary.fetched - summary.sent
+    summary.errors.extend(getattr(sink, "errors", []) or [])
+    reposts = sum(1 for r in rows if r.duplicate_of is not None)
+    if rows:
+        console.print(f"synthetic: {len(rows)} postings ({reposts} re-posts of earlier ads), posted "
+                      f"{rows[0].raw['posted_date']} … {rows[-1].raw['posted_date']}, seed {seed}", highlight=False, soft_wrap=True)
+    for error in summary.errors[:5]:
+        console.print(f"[yellow]synthetic:[/] {error}", highlight=False)
+    line = f"synthetic: {summary.line()}"
+    if output == "-":
+        console.print(line, highlight=False, soft_wrap=True)
+    else:
+        typer.echo(line)
+    if summary.failed:
+        raise typer.Exit(1)

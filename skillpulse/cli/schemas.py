@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+import schemas
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "schemas" / "json"
+app = typer.Typer(name="schemas", help="Message contracts: export JSON Schema.", no_args_is_help=True)
+
+DEFAULT_DIR = Path(schemas.__file__).resolve().parent / "json"
 
 
 def generated_schemas() -> dict[str, str]:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(name="kafka", help="Run a local single-node Apache Kafka (KRaft).", no_args_is_help=True)
 
 PortOption = Annotated[int | None, typer.Option(help="Broker port (default KAFKA_PORT, 9092); the controller uses port+1.")]
 DirOption = Annotated[Path | None, typer.Option(help="State folder (default $SKILLPULSE_DATA_DIR/kafka).")]

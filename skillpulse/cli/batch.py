@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(name="batch", help="The weekly batch: relabel, retrain, cluster.", no_args_is_help=True)
 
 
 def _k_range(value: str) -> tuple[int, int]:

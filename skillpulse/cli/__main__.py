@@ -1,0 +1,4 @@
+"""``python -m skillpulse.cli``: the ``skillpulse`` command."""
+from skillpulse.cli import main
+
+main()
