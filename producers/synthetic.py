@@ -16,8 +16,10 @@ What the postings are built to exercise downstream:
   title, company and location, so the same ``posting_key``) on another source, on the same or a
   later date, sometimes with different case or spacing.
 
-Rows are dicts of the raw contract (``schemas.postings.RawPosting``), sorted by ``posted_date``
-like a feed; an original always precedes its re-posts.
+Rows are dicts of the raw contract (``schemas.postings.RawPosting``) in its normal form (what
+``run_source`` sends), sorted by ``posted_date`` like a feed; an original always precedes its re-posts.
+:class:`SyntheticSource` and :class:`TrickleSource` are the generator as producer sources
+(``producers.base.Source``): ``skillpulse produce synthetic``, the demo's seed and its trickle.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ import datetime as dt
 import math
 import random
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -702,7 +704,7 @@ class _Generator:
         raw = {
             "title": title, "description": description, "posted_date": day.isoformat(), "source": source,
             "company": company, "location": city, "url": url, "source_id": source_id,
-            "scraped_at": f"{day.isoformat()}T{rng.randrange(6, 23):02d}:{rng.randrange(60):02d}:00+00:00",
+            "scraped_at": f"{day.isoformat()}T{rng.randrange(6, 23):02d}:{rng.randrange(60):02d}:00Z",
             "language": "sv" if swedish else "en",
         }
         return SyntheticPosting(raw, tuple(surfaces), level, role.key, None)
@@ -727,7 +729,7 @@ class _Generator:
         raw = {
             **o, "title": title, "company": company, "location": city, "posted_date": day.isoformat(),
             "source": source, "url": url, "source_id": source_id,
-            "scraped_at": f"{day.isoformat()}T{rng.randrange(6, 23):02d}:{rng.randrange(60):02d}:00+00:00",
+            "scraped_at": f"{day.isoformat()}T{rng.randrange(6, 23):02d}:{rng.randrange(60):02d}:00Z",
         }
         return SyntheticPosting(raw, original.skill_surfaces, original.level, original.role, index)
 
@@ -775,3 +777,71 @@ def generate(count: int = DEFAULT_COUNT, seed: int = 0, *, end_date: dt.date | N
 def generate_postings(count: int = DEFAULT_COUNT, seed: int = 0, **options: Any) -> list[dict[str, Any]]:
     """The raw-contract dicts only (see :func:`generate` for the options)."""
     return [p.raw for p in generate(count, seed, **options)]
+
+
+class SyntheticSource:
+    """The generator as a :class:`producers.base.Source`: ``count`` postings (re-posts included).
+
+    Options as :func:`generate`. Its ids are the postings' URLs (unique within a run); runs keep no
+    ledger (``SourceState.ephemeral``), so the same seed can be sent again. After ``fetch``,
+    ``rows`` holds what was generated (with the truth: levels, skills, re-posts).
+    """
+
+    def __init__(self, count: int = DEFAULT_COUNT, seed: int = 0, *, end_date: dt.date | None = None,
+                 weeks: int = DEFAULT_WEEKS, duplicate_rate: float = DEFAULT_DUPLICATE_RATE, name: str = "synthetic"):
+        self.name = name
+        self.complete = True
+        self.total = count
+        self.seed = seed
+        self._options = {"end_date": end_date, "weeks": weeks, "duplicate_rate": duplicate_rate}
+        self.rows: list[SyntheticPosting] = []
+
+    def fetch(self, since: dt.datetime | None = None) -> Iterator[Any]:
+        """Every generated posting, in feed order (``since`` is ignored: there is no cursor)."""
+        from producers.base import Fetched, fallback_key
+
+        self.rows = generate(self.total, self.seed, **self._options)
+        for row in self.rows:
+            yield Fetched(fallback_key(self.name, row.raw), dict(row.raw))
+
+    def describe(self) -> str:
+        """One line on what the last ``fetch`` generated."""
+        if not self.rows:
+            return f"{self.name}: nothing generated"
+        reposts = sum(1 for r in self.rows if r.duplicate_of is not None)
+        return (f"{self.name}: {len(self.rows)} postings ({reposts} re-posts of earlier ads), posted "
+                f"{self.rows[0].raw['posted_date']} … {self.rows[-1].raw['posted_date']}, seed {self.seed}")
+
+
+class TrickleSource:
+    """New synthetic postings dated today, one every ``60 / per_minute`` seconds, until ``wait`` says stop.
+
+    ``wait(seconds)`` sleeps and returns True when the run should end (``threading.Event.wait``).
+    Source ``synthetic-live``; no re-posts; a new seed per batch of 500, so restarts bring new ads.
+    """
+
+    name = "synthetic-live"
+
+    def __init__(self, per_minute: float, seed: int, wait: Callable[[float], bool]):
+        if per_minute <= 0:
+            raise ValueError("per_minute must be > 0")
+        self.complete = True
+        self.interval = 60.0 / per_minute
+        self.seed = seed
+        self.wait = wait
+
+    def fetch(self, since: dt.datetime | None = None) -> Iterator[Any]:
+        """Postings, paced, forever (until ``wait`` returns True)."""
+        from producers.base import Fetched
+
+        made = 0
+        batch_no = 0
+        while True:
+            batch_no += 1
+            for item in generate_postings(500, seed=self.seed + made + batch_no * 7919, weeks=1, duplicate_rate=0.0):
+                if self.wait(self.interval):
+                    return
+                item["posted_date"] = dt.date.today().isoformat()
+                item["source"] = self.name
+                made += 1
+                yield Fetched(f"{self.name}:{self.seed}:{made}", item)

@@ -122,6 +122,23 @@ def _main() -> None:
     install_log_redaction()  # no password of a configured URL reaches a log line
 
 
+def load_settings(**overrides: Any):
+    """The settings every command builds once and passes down: read from the environment (and
+    ``.env``) once per process, with the command's options that are not None laid over them."""
+    from skillpulse.settings import get_settings
+
+    changes = {name: value for name, value in overrides.items() if value is not None}
+    settings = get_settings()
+    return settings.model_copy(update=changes) if changes else settings
+
+
+def worker_group() -> str:
+    """The stream worker's consumer group for ``up`` and ``demo`` (``SKILLPULSE_WORKER_GROUP``)."""
+    import os
+
+    return os.environ.get("SKILLPULSE_WORKER_GROUP", "skillpulse-worker")
+
+
 def main() -> None:
     """Console-script entry point (``skillpulse``) and ``python -m skillpulse``."""
     app(prog_name="skillpulse")

@@ -14,7 +14,7 @@ import typer
 
 def demo(
     postings: Annotated[int, typer.Option("--postings", help="Synthetic postings to produce (duplicates included).")] = 2000,
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="Local state: chDB data, Kafka logs (SKILLPULSE_DATA_DIR).")] = Path("data"),
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Local state: chDB data, Kafka logs (default SKILLPULSE_DATA_DIR, data).")] = None,
     headless: Annotated[bool, typer.Option("--headless", help="Run each step once (worker until caught up, batch), print one JSON summary line and exit.")] = False,
     batch: Annotated[bool, typer.Option("--batch/--no-batch", help="Run the weekly batch once the seed is stored.")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic generator.")] = 42,
@@ -31,7 +31,10 @@ def demo(
     is stored, and keeps sending --trickle new postings so the dashboard updates while you watch. No
     producer schedule. Meanwhile `skillpulse db query` talks to it. --headless runs each step once instead.
     """
+    from skillpulse.cli import load_settings, worker_group
+
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings(data_dir=data_dir)
     if not headless:
         from skillpulse.instance import InstanceRunning
         from skillpulse.live.demo import BAD_MESSAGES
@@ -40,9 +43,9 @@ def demo(
         from skillpulse.storage import StorageError
 
         try:
-            run_up(data_dir, host, port, schedule=False, trickle_per_min=parse_rate(trickle), files=files,
+            run_up(settings, host, port, schedule=False, trickle_per_min=parse_rate(trickle), files=files,
                    seed_postings=0 if files is not None else postings, seed=seed, bad_messages=len(BAD_MESSAGES),
-                   batch_after_seed=batch)
+                   batch_after_seed=batch, group=worker_group())
         except (InstanceRunning, StorageError, ValueError, OSError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1)
@@ -50,7 +53,7 @@ def demo(
     from skillpulse.live.demo import run_demo
 
     try:
-        summary = run_demo(postings, data_dir, seed, batch, files=files)
+        summary = run_demo(settings, postings, seed, batch, files=files, group=worker_group())
     except Exception as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)

@@ -44,8 +44,12 @@ def _console():
 
 
 def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: bool = True,
-         resend: bool = False) -> None:
-    """Open the sink, run the source with a progress line, print the summary; exit 1 on errors."""
+         resend: bool = False, keep_state: bool = True, note=None) -> None:
+    """Open the sink, run the source with a progress line, print the summary; exit 1 on errors.
+
+    ``keep_state=False``: no cursor or ledger (generated postings); ``note()``: a line printed to
+    stderr before the summary.
+    """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from producers.base import SourceState, run_source, state_name
@@ -55,7 +59,7 @@ def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: b
     console = _console()
     settings = get_settings()
     try:
-        if output == "-":  # a preview into a pipe: reads and moves no cursor, keeps no ledger
+        if output == "-" or not keep_state:  # a preview into a pipe: reads and moves no cursor, keeps no ledger
             state = SourceState.ephemeral()
         else:
             state = SourceState.load(settings.data_dir, state_name(source.name, output, settings.raw_topic))
@@ -87,6 +91,8 @@ def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: b
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
     summary = report.summary
+    if note is not None:
+        console.print(note(), highlight=False)
     for reason, count in report.skip_reasons.most_common():
         examples = ", ".join(report.skip_examples.get(reason, []))
         console.print(f"  skipped {count}: {reason} (e.g. {examples})", highlight=False)
@@ -216,44 +222,8 @@ def synthetic(
     and exactly round(count * duplicate_rate) re-posts of earlier ads on other sources. Without
     --output the postings go to Kafka (KAFKA_BOOTSTRAP, or the local broker), keyed by posting_key.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from producers.synthetic import SyntheticSource
 
-    from producers.sinks import ProduceSummary, open_sink
-    from producers.synthetic import generate
-
-    console = Console(stderr=True)
-    with console.status("synthetic: generating postings"):
-        rows = generate(count, seed, end_date=end_date.date() if end_date else None, weeks=weeks,
-                        duplicate_rate=duplicate_rate)
-    try:
-        sink = open_sink(output)
-    except Exception as exc:  # noqa: BLE001 - e.g. no broker: say what to do next
-        console.print(f"[red]error:[/] cannot open the sink: {exc}. Start Kafka (`skillpulse kafka start`), "
-                      "set KAFKA_BOOTSTRAP, or pass --output FILE.", highlight=False)
-        raise typer.Exit(1) from None
-    summary = ProduceSummary(fetched=len(rows))
-    with Progress(TextColumn("synthetic: sending"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("send", total=len(rows))
-        for i, row in enumerate(rows, start=1):
-            sink.send(row.raw)
-            if i % 500 == 0:
-                progress.update(task, completed=i)
-        progress.update(task, completed=len(rows))
-        summary.sent = sink.close()
-    summary.failed = summary.fetched - summary.sent
-    summary.errors.extend(getattr(sink, "errors", []) or [])
-    reposts = sum(1 for r in rows if r.duplicate_of is not None)
-    if rows:
-        console.print(f"synthetic: {len(rows)} postings ({reposts} re-posts of earlier ads), posted "
-                      f"{rows[0].raw['posted_date']} … {rows[-1].raw['posted_date']}, seed {seed}", highlight=False, soft_wrap=True)
-    for error in summary.errors[:5]:
-        console.print(f"[yellow]synthetic:[/] {error}", highlight=False)
-    line = f"synthetic: {summary.line()}"
-    if output == "-":
-        console.print(line, highlight=False, soft_wrap=True)
-    else:
-        typer.echo(line)
-    if summary.failed:
-        raise typer.Exit(1)
+    source = SyntheticSource(count, seed, end_date=end_date.date() if end_date else None, weeks=weeks,
+                             duplicate_rate=duplicate_rate)
+    _run(source, output, since=None, use_cursor=False, track_cursor=False, keep_state=False, note=source.describe)

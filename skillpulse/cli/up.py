@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 def up(
-    data_dir: Annotated[Path, typer.Option("--data-dir", envvar="SKILLPULSE_DATA_DIR", help="Local state: chDB data, Kafka logs, lock and API token.")] = Path("data"),
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Local state: chDB data, Kafka logs, lock and API token (default SKILLPULSE_DATA_DIR, data).")] = None,
     host: Annotated[str, typer.Option("--host", help="Interface of the dashboard and API (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port of the dashboard and API.")] = 8050,
     schedule: Annotated[bool, typer.Option("--schedule/--no-schedule", help="Run the producers and the weekly batch on SCHEDULE_PRODUCERS / SCHEDULE_BATCH.")] = True,
@@ -20,6 +20,7 @@ def up(
     db query` finds it through the lock file). Kafka: the local broker unless KAFKA_BOOTSTRAP is set.
     API (token in DATA_DIR/api-token): POST /api/query, POST /api/batch, GET /api/status.
     """
+    from skillpulse.cli import load_settings, worker_group
     from skillpulse.instance import InstanceRunning
     from skillpulse.live.jobs import parse_rate
     from skillpulse.live.up import run_up
@@ -27,7 +28,8 @@ def up(
 
     try:
         rate = parse_rate(trickle)
-        run_up(data_dir, host, port, schedule=schedule, trickle_per_min=rate, files=files)
+        run_up(load_settings(data_dir=data_dir), host, port, schedule=schedule, trickle_per_min=rate, files=files,
+               group=worker_group())
     except (InstanceRunning, StorageError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)

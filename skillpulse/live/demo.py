@@ -12,7 +12,6 @@ process, stopped at the end if the demo started it.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -29,13 +28,6 @@ BAD_MESSAGES = [
 
 def _say(message: str) -> None:
     print(f"[demo] {message}", file=sys.stderr, flush=True)
-
-
-def synthetic_postings(count: int, seed: int) -> list[dict[str, Any]]:
-    """``count`` synthetic postings, re-posts (duplicates) included, from ``producers.synthetic``."""
-    from producers.synthetic import generate_postings
-
-    return generate_postings(count, seed=seed)
 
 
 def start_kafka(settings, say=_say) -> tuple[str, Any]:
@@ -72,78 +64,90 @@ def _run_batch(client, settings) -> str:
     return f"run {result.get('run_id')}: {result.get('postings')} postings relabelled, {k} skill clusters"
 
 
-class _ListSink:
-    """Collects what a producer would send, so the demo counts it before it goes to Kafka."""
+class _KeyCounter:
+    """A sink wrapper that notes each posting's ``posting_key`` (how many distinct ads were sent)."""
 
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
+    def __init__(self, sink) -> None:
+        from skillpulse.domain.keys import posting_key
+
+        self._key = posting_key
+        self.sink = sink
+        self.keys: set[str] = set()
 
     def send(self, posting: dict[str, Any]) -> None:
-        self.items.append(posting)
+        self.keys.add(self._key(posting.get("title") or "", posting.get("company"), posting.get("location")))
+        self.sink.send(posting)
 
     def close(self) -> int:
-        return len(self.items)
+        return self.sink.close()
 
 
-def _file_postings(path: Path) -> list[dict[str, Any]]:
-    """The postings of ``skillpulse produce files --path PATH`` (same parsing, validation, mapping)."""
+def seed_topic(settings, bootstrap: str, postings: int = 2000, seed: int = 42, files: Path | None = None,
+         bad_messages: int = len(BAD_MESSAGES), say=_say) -> tuple[int, int, int]:
+    """The demo's opening, through the producers' one run loop (``producers.base.run_source``):
+    ``postings`` synthetic postings (or the postings of ``files``, as ``skillpulse produce files``
+    reads them) into ``RAW_TOPIC``, then ``bad_messages`` of :data:`BAD_MESSAGES`.
+
+    Returns ``(sent, distinct posting keys, bad messages sent)``; raises when nothing valid was sent.
+    """
     from producers.base import SourceState, run_source
-    from producers.files import FilesSource
+    from producers.kafka_sink import KafkaSink
 
-    if not path.exists():
-        raise FileNotFoundError(f"--files {path}: no such file or folder")
-    collected = _ListSink()
-    report = run_source(FilesSource(path), collected, SourceState.ephemeral(), use_cursor=False, track_cursor=False)
-    _say(f"files: {report.summary.line()}")
-    if not collected.items:
-        raise ValueError(f"--files {path}: no valid postings found (expected job-postings/<date>/*.txt, .jsonl or .csv)")
-    return collected.items
+    if files is not None:
+        from producers.files import FilesSource
+
+        if not files.exists():
+            raise FileNotFoundError(f"--files {files}: no such file or folder")
+        source = FilesSource(files)
+    else:
+        from producers.synthetic import SyntheticSource
+
+        source = SyntheticSource(postings, seed)
+    sink = _KeyCounter(KafkaSink(bootstrap, settings.raw_topic))
+    report = run_source(source, sink, SourceState.ephemeral(), use_cursor=False, track_cursor=False)
+    summary = report.summary
+    say(f"{source.name}: {summary.line()}")
+    if summary.failed or (summary.errors and not summary.sent):
+        raise RuntimeError(f"{source.name}: {'; '.join(summary.errors[:3])}")
+    if files is not None and not summary.sent:
+        raise ValueError(f"--files {files}: no valid postings found (expected job-postings/<date>/*.txt, .jsonl or .csv)")
+    bad = BAD_MESSAGES[:bad_messages]
+    if bad:
+        raw = KafkaSink(bootstrap, settings.raw_topic)
+        for message in bad:
+            raw.send_bytes(None, message)
+        raw.close()
+    return summary.sent, len(sink.keys), len(bad)
 
 
-def run_demo(postings: int = 2000, data_dir: Path = Path("data"), seed: int = 42,
-             run_batch: bool = True, bad_messages: int = len(BAD_MESSAGES),
-             files: Path | None = None) -> dict[str, Any]:
-    """The headless demo: every step once, in turn; returns the summary (the JSON line it prints).
+def run_demo(settings, postings: int = 2000, seed: int = 42, run_batch: bool = True,
+             bad_messages: int = len(BAD_MESSAGES), files: Path | None = None,
+             group: str = "skillpulse-worker") -> dict[str, Any]:
+    """The headless demo on ``settings``: every step once, in turn; returns the summary (the JSON line it prints).
 
-    ``files`` feeds it from a seed-format folder (or JSONL/CSV) instead of synthetic postings.
+    ``files`` feeds it from a seed-format folder (or JSONL/CSV) instead of synthetic postings;
+    ``group`` is the worker's consumer group.
     """
     started = time.monotonic()
-    os.environ["SKILLPULSE_DATA_DIR"] = str(data_dir)
-    from skillpulse.settings import get_settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
 
-    get_settings.cache_clear()
-    settings = get_settings()
-    data_dir.mkdir(parents=True, exist_ok=True)
-
-    from producers.kafka_sink import KafkaSink
-    from skillpulse.domain.keys import posting_key
     from skillpulse.kafka.admin import ensure_topics
     from skillpulse.storage import connect, migrate
     from stream_processors.app import WorkerConfig
     from stream_processors.runner import run_worker
 
     bootstrap, broker = start_kafka(settings)
-    os.environ["KAFKA_BOOTSTRAP"] = bootstrap
-    get_settings.cache_clear()
-    settings = get_settings()
+    settings = settings.model_copy(update={"kafka_bootstrap": bootstrap})
     try:
         _say(f"ClickHouse: {settings.display_clickhouse_url}")
         client = connect(settings)
-        migrate(client, settings.clickhouse_database)
+        migrate(client, settings.clickhouse_database, settings.taxonomy_path)
         ensure_topics(bootstrap, settings)
 
-        items = _file_postings(files) if files is not None else synthetic_postings(postings, seed)
-        unique = len({posting_key(p.get("title") or "", p.get("company"), p.get("location")) for p in items})
-        sink = KafkaSink(bootstrap, settings.raw_topic)
-        for item in items:
-            sink.send(item)
-        bad = BAD_MESSAGES[:bad_messages]
-        for raw in bad:
-            sink.send_bytes(None, raw)
-        produced = sink.close() - len(bad)  # close() raises unless every message was delivered
-        _say(f"produced {produced} postings ({unique} unique) and {len(bad)} bad message(s) to {settings.raw_topic}")
+        produced, unique, bad = seed_topic(settings, bootstrap, postings, seed, files, bad_messages)
+        _say(f"produced {produced} postings ({unique} unique) and {bad} bad message(s) to {settings.raw_topic}")
 
-        config = WorkerConfig(app_id=os.environ.get("SKILLPULSE_WORKER_GROUP", "skillpulse-worker"), pipeline_version=settings.pipeline_version,
+        config = WorkerConfig(app_id=group, pipeline_version=settings.pipeline_version,
                               until_caught_up=True, batch_size=settings.sink_batch_size,
                               max_wait_s=settings.sink_max_wait_s, log_level="warning",
                               datadir=settings.data_dir / "faust")

@@ -258,7 +258,11 @@ def parse_rate(text: str | float | None) -> float:
 
 
 class Trickle:
-    """Sends new synthetic postings (dated today) at ``per_minute``, so the live dashboard moves."""
+    """Sends new synthetic postings (dated today) at ``per_minute``, so the live dashboard moves.
+
+    A :class:`producers.synthetic.TrickleSource` through the producers' run loop
+    (``producers.base.run_source``) into Kafka, as every other producer.
+    """
 
     def __init__(self, settings: Settings, bootstrap: str, per_minute: float, seed: int | None = None):
         self.settings = settings
@@ -268,22 +272,20 @@ class Trickle:
         self.sent = 0
 
     def run(self, stop: threading.Event) -> None:
+        from producers.base import SourceState, run_source
         from producers.kafka_sink import KafkaSink
-        from producers.synthetic import generate_postings
+        from producers.synthetic import TrickleSource
 
-        interval = 60.0 / self.per_minute
-        batch_no = 0
-        while not stop.is_set():
-            batch_no += 1
-            items = generate_postings(500, seed=self.seed + self.sent + batch_no * 7919, weeks=1, duplicate_rate=0.0)
-            for item in items:
-                if stop.wait(interval):
-                    return
-                item["posted_date"] = dt.date.today().isoformat()
-                item["source"] = "synthetic-live"
-                sink = KafkaSink(self.bootstrap, self.settings.raw_topic)
-                sink.send(item)
-                sink.close(timeout=30)
-                self.sent += 1
+        source = TrickleSource(self.per_minute, self.seed + self.sent, stop.wait)
+        before = self.sent
+
+        def on_progress(_report, queued: int) -> None:
+            if before + queued > self.sent:
+                self.sent = before + queued
                 if self.sent % 10 == 1:
                     say(f"trickle: {self.sent} new synthetic posting(s) sent")
+
+        report = run_source(source, KafkaSink(self.bootstrap, self.settings.raw_topic), SourceState.ephemeral(),
+                            use_cursor=False, track_cursor=False, on_progress=on_progress)
+        if report.summary.failed or report.summary.errors:
+            raise RuntimeError(f"trickle: {'; '.join(report.summary.errors[:2]) or report.summary.line()}")

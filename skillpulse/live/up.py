@@ -18,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skillpulse.live.jobs import BatchRunner, Schedule, Trickle, parse_rate, say
+from skillpulse.live.jobs import BatchRunner, Schedule, Trickle, say
+from skillpulse.settings import Settings
 
 STOP_ORDER = ["trickle", "schedule", "worker", "batch", "dashboard"]
 
@@ -43,21 +44,6 @@ def make_scrub(settings, token: str) -> Callable[[str], str]:
     return scrub
 
 
-def _seed(settings, bootstrap: str, postings: int, seed: int, files: Path | None, bad_messages: int) -> None:
-    """The demo's opening: synthetic postings (or a files folder) plus a few bad messages, into Kafka."""
-    from producers.kafka_sink import KafkaSink
-    from skillpulse.live.demo import BAD_MESSAGES, _file_postings, synthetic_postings
-
-    items = _file_postings(files) if files is not None else synthetic_postings(postings, seed)
-    sink = KafkaSink(bootstrap, settings.raw_topic)
-    for item in items:
-        sink.send(item)
-    for raw in BAD_MESSAGES[:bad_messages]:
-        sink.send_bytes(None, raw)
-    sink.close()
-    say(f"seeded {len(items)} postings and {min(bad_messages, len(BAD_MESSAGES))} bad message(s) into {settings.raw_topic}")
-
-
 def _batch_when_caught_up(bootstrap: str, settings, group: str, batch: BatchRunner, stop: threading.Event) -> None:
     """Demo: once the worker has stored the seed (its lag is 0), run the weekly batch once."""
     from stream_processors.runner import LagProbe, topic_partitions
@@ -76,15 +62,12 @@ def _batch_when_caught_up(bootstrap: str, settings, group: str, batch: BatchRunn
         probe.close()
 
 
-def run_up(data_dir: Path = Path("data"), host: str = "127.0.0.1", port: int = 8050, schedule: bool = True,
+def run_up(settings: Settings, host: str = "127.0.0.1", port: int = 8050, schedule: bool = True,
            trickle_per_min: float = 0.0, files: Path | None = None, seed_postings: int = 0, seed: int = 42,
-           bad_messages: int = 0, batch_after_seed: bool = False, threads: int = 8) -> None:
-    """Run until Ctrl-C / SIGTERM. ``seed_postings``/``files`` + ``batch_after_seed`` are the demo's opening."""
-    os.environ["SKILLPULSE_DATA_DIR"] = str(data_dir)
-    from skillpulse.settings import get_settings
-
-    get_settings.cache_clear()
-    settings = get_settings()
+           bad_messages: int = 0, batch_after_seed: bool = False, threads: int = 8,
+           group: str = "skillpulse-worker") -> None:
+    """Run on ``settings`` until Ctrl-C / SIGTERM. ``seed_postings``/``files`` + ``batch_after_seed`` are
+    the demo's opening; ``group`` is the worker's consumer group."""
     from skillpulse.instance import InstanceLock
 
     url = public_url(host, port)
@@ -95,11 +78,9 @@ def run_up(data_dir: Path = Path("data"), host: str = "127.0.0.1", port: int = 8
         from skillpulse.live.demo import start_kafka
 
         bootstrap, broker = start_kafka(settings, say)
-        os.environ["KAFKA_BOOTSTRAP"] = bootstrap
-        get_settings.cache_clear()
-        settings = get_settings()
+        settings = settings.model_copy(update={"kafka_bootstrap": bootstrap})
         left = _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min, files, seed_postings,
-                      seed, bad_messages, batch_after_seed, threads, stop)
+                      seed, bad_messages, batch_after_seed, threads, stop, group)
     finally:
         lock.release()
         if broker is not None:
@@ -113,7 +94,7 @@ def run_up(data_dir: Path = Path("data"), host: str = "127.0.0.1", port: int = 8
 
 
 def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min, files, seed_postings, seed,
-           bad_messages, batch_after_seed, threads, stop) -> list[str]:
+           bad_messages, batch_after_seed, threads, stop, group) -> list[str]:
     from waitress.server import create_server
 
     from dashboard.app import create_app
@@ -126,10 +107,13 @@ def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min
 
     say(f"ClickHouse: {settings.display_clickhouse_url}; Kafka: {bootstrap}")
     client = connect(settings)  # the main thread's own client: migrate once before the parts start
-    migrate(client, settings.clickhouse_database)
+    migrate(client, settings.clickhouse_database, settings.taxonomy_path)
     ensure_topics(bootstrap, settings)
     if seed_postings or files is not None:
-        _seed(settings, bootstrap, seed_postings, seed, files, bad_messages)
+        from skillpulse.live.demo import seed_topic
+
+        sent, _keys, bad = seed_topic(settings, bootstrap, seed_postings, seed, files, bad_messages, say)
+        say(f"seeded {sent} postings and {bad} bad message(s) into {settings.raw_topic}")
 
     scrub = make_scrub(settings, lock.token)
     supervisor = Supervisor(scrub)
@@ -181,8 +165,6 @@ def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min
         finally:
             done.set()
             server.close()
-
-    group = os.environ.get("SKILLPULSE_WORKER_GROUP", "skillpulse-worker")
 
     def worker_part(part_stop: threading.Event) -> None:
         config = WorkerConfig(app_id=group, pipeline_version=settings.pipeline_version, until_caught_up=False,
