@@ -85,6 +85,19 @@ class Settings(BaseSettings):
                               description="skillpulse up: most rows one /api/query answer returns.")
     api_timeout_s: float = Field(30.0, validation_alias=_env("API_TIMEOUT_S"),
                                  description="skillpulse up: longest run of one /api/query, seconds.")
+    linkedin_api_base_url: str = Field("https://linkedin-job-search-api.p.rapidapi.com",
+                                       validation_alias=_env("LINKEDIN_API_BASE_URL"),
+                                       description="LinkedIn Job Search API (RapidAPI); tests point it at a loopback server.")
+    jobtech_api_base_url: str = Field("https://jobsearch.api.jobtechdev.se", validation_alias=_env("JOBTECH_API_BASE_URL"),
+                                      description="JobTech JobSearch API; tests point it at a loopback server.")
+    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "skillpulse",
+                            validation_alias=_env("SKILLPULSE_CACHE_DIR"),
+                            description="Downloads kept between runs: the Apache Kafka jars.")
+    instance_url: str | None = Field(None, validation_alias=_env("SKILLPULSE_URL"),
+                                     description="skillpulse db query: a running `skillpulse up` to ask; "
+                                                 "default the one the data directory's lock names.")
+    api_token: str | None = Field(None, validation_alias=_env("SKILLPULSE_API_TOKEN"), repr=False,
+                                  description="skillpulse db query: that instance's API token; default DATA_DIR/api-token.")
 
     @property
     def resolved_clickhouse_url(self) -> str:
