@@ -281,7 +281,7 @@ def _record_run(client, database: str, run_id: str, start: dt.date, end: dt.date
                   column_names=("run_id", "window_start", "window_end", "status", "summary", "started_at", "finished_at"))
 
 
-def run_weekly(client=None, settings: Settings | None = None, week: dt.date | None = None, weeks: int = 4, *,
+def run_weekly(client, settings: Settings, week: dt.date | None = None, weeks: int = 4, *,
                labeller: str | None = None, sample: int | None = 300, epochs: int = 2, k: int | None = None,
                k_range: tuple[int, int] = (4, 16), seed: int = 42, plots_root: Path | None = None,
                candidate_limit: int = 5000, progress: bool = True, console=None, llm_client=None,
@@ -289,21 +289,17 @@ def run_weekly(client=None, settings: Settings | None = None, week: dt.date | No
     """Run the whole weekly batch for one window and return its summary (also stored in ``batch_runs``).
 
     The skill map clusters every skill (AI, general and open-vocabulary) in ``min_postings`` postings
-    or more. ``client`` defaults to a new connection from ``settings`` (default ``get_settings()``); in-process
+    or more. ``client`` None opens a new connection from ``settings``; in-process
     callers holding an embedded chDB client should pass it.
     """
     from batch import cluster as clustering
     from skillpulse.extraction.extractor import load_promoted_model
 
-    if settings is None:
-        from skillpulse.settings import get_settings
-
-        settings = get_settings()
     if client is None:
         from skillpulse import storage
 
         client = storage.connect(settings)
-        storage.migrate(client, settings.clickhouse_database)
+        storage.migrate(client, settings.clickhouse_database, settings.taxonomy_path)
 
     db = settings.clickhouse_database
     taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)

@@ -71,8 +71,10 @@ def main() -> None:
     bootstrap = args.bootstrap
     if bootstrap is None:
         from skillpulse.kafka.local import LocalKafka, free_port
+        from skillpulse.settings import Settings
 
-        broker = LocalKafka(Path(tempfile.mkdtemp(prefix="faults-kafka-")), port=free_port(), controller_port=free_port())
+        broker = LocalKafka(Path(tempfile.mkdtemp(prefix="faults-kafka-")), port=free_port(), controller_port=free_port(),
+                            cache_dir=Settings().cache_dir)
         bootstrap = broker.start(timeout=120)
     rows = []
     try:

@@ -145,9 +145,10 @@ def main() -> None:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP")
     if not bootstrap:
         from skillpulse.kafka.local import LocalKafka, free_port
+        from skillpulse.settings import Settings
 
         broker = LocalKafka(Path(tempfile.mkdtemp(prefix="skillpulse-bench-kafka-")), port=free_port(),
-                            controller_port=free_port(), heap="1g")
+                            controller_port=free_port(), heap="1g", cache_dir=Settings().cache_dir)
         bootstrap = broker.start(timeout=180)
     try:
         dash_all: list[float] = []

@@ -108,8 +108,8 @@ def run_baseline(settings, bootstrap: str, group: str, version: str, producer: P
             if seen.setdefault(key, (msg.partition(), msg.offset())) == (msg.partition(), msg.offset()):
                 firsts.append((msg, raw))
         enriched = enricher.enrich_many([raw for _, raw in firsts])
-        insert_postings(client, [posting_row(p, m.partition(), m.offset(), m.timestamp()[1]) for (m, _), p in zip(firsts, enriched)])
-        insert_sightings(client, sightings)
+        insert_postings(client, [posting_row(p, m.partition(), m.offset(), m.timestamp()[1]) for (m, _), p in zip(firsts, enriched)], settings.clickhouse_database)
+        insert_sightings(client, sightings, settings.clickhouse_database)
         if messages:
             consumer.commit(asynchronous=False)
     consumer.close()
@@ -155,7 +155,8 @@ def main() -> None:
     if not bootstrap:
         from skillpulse.kafka.local import LocalKafka, free_port
 
-        broker = LocalKafka(workdir / "kafka", port=free_port(), controller_port=free_port(), heap="1g")
+        broker = LocalKafka(workdir / "kafka", port=free_port(), controller_port=free_port(), heap="1g",
+                            cache_dir=get_settings().cache_dir)
         bootstrap = broker.start(timeout=120)
     settings = get_settings()
     client = connect(settings)

@@ -1,6 +1,6 @@
 """``create_app``: the Dash app over a ClickHouse client (given, or opened from the settings).
 
-The demo owns the only chDB process, so it serves this app in-process: ``create_app(client)``.
+The demo owns the only chDB process, so it serves this app in-process: ``create_app(client, settings)``.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from flask import Response, request
 from dashboard import callbacks, layout
 from dashboard.filters import from_query
 from dashboard.queries import ClientPool, DashboardData, DataError
-from skillpulse.settings import Settings, get_settings
+from skillpulse.settings import Settings
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).with_name("assets")
@@ -37,15 +37,15 @@ def _page(data: DashboardData, live_ms: int | None = None):
     return serve
 
 
-def create_app(client=None, settings: Settings | None = None, data: DashboardData | None = None,
+def create_app(client, settings: Settings, data: DashboardData | None = None,
                warm: bool = True, live_status=None, live_ms: int = 5000) -> Dash:
-    """The dashboard as a Dash app; ``app.server`` is the Flask WSGI app for production servers.
+    """The dashboard as a Dash app over ``client`` (None: clients opened from ``settings`` as needed);
+    ``app.server`` is the Flask WSGI app for production servers.
 
     ``live_status`` (``skillpulse up``): a function returning the instance's status line; the page then
     shows it and refreshes its views when the data changes. ``warm`` keeps the unfiltered view precomputed in a background thread (see
     ``DashboardData.start_warmer``); ``app.server.config["skillpulse_data"].close()`` stops it.
     """
-    settings = settings or get_settings()
     data = data or DashboardData(ClientPool(client, settings), settings.clickhouse_database)
     app = Dash(__name__, title="SkillPulse — skills demand", assets_folder=str(ASSETS),
                update_title=None, suppress_callback_exceptions=False)

@@ -27,7 +27,7 @@ import pandas as pd
 
 from dashboard.filters import AI_RELEVANT, LEVELS, Filters
 from skillpulse.domain.taxonomy import CATEGORIES, TIERS
-from skillpulse.settings import Settings, get_settings, redact_text
+from skillpulse.settings import Settings, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ class ClientPool:
     them (one process may hold many handles to its engine); a given HTTP client is used alone.
     """
 
-    def __init__(self, client=None, settings: Settings | None = None, url: str | None = None, size: int = 4):
-        self.settings = settings or get_settings()
+    def __init__(self, client, settings: Settings, url: str | None = None, size: int = 4):
+        self.settings = settings
         self._url = url or self._url_of(client) or self.settings.resolved_clickhouse_url
         self._extendable = client is None or self._url_of(client) is not None
         self.size = size if self._extendable else 1

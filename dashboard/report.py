@@ -23,9 +23,15 @@ def _pyplot():
 
 
 def write_report(out: Path, client=None, settings=None, data: DashboardData | None = None) -> tuple[list[Path], list[str]]:
-    """Write the files into ``out``; returns ``(written paths, reasons for anything skipped)``."""
+    """Write the files into ``out``; returns ``(written paths, reasons for anything skipped)``.
+
+    Reads ``data``, or else ClickHouse through ``client`` / ``settings`` (one of them is needed then).
+    """
     own = data is None
-    data = data or DashboardData(ClientPool(client, settings))
+    if data is None:
+        if settings is None:
+            raise ValueError("write_report: pass settings (or data)")
+        data = DashboardData(ClientPool(client, settings), settings.clickhouse_database)
     try:
         return _write(out, data)
     finally:

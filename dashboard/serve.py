@@ -2,21 +2,21 @@
 from __future__ import annotations
 
 
-def _wsgi():
+def _wsgi(settings):
     from dashboard.app import create_app
 
-    return create_app().server
+    return create_app(None, settings).server
 
 
-def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> None:
-    """Serve until stopped. The app (and its ClickHouse client) is created inside the worker process,
-    never before a fork, so an embedded chDB is opened by exactly one process."""
+def serve(host: str, port: int, settings, workers: int = 1, threads: int = 8) -> None:
+    """Serve on ``settings`` until stopped. The app (and its ClickHouse client) is created inside the
+    worker process, never before a fork, so an embedded chDB is opened by exactly one process."""
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError:  # e.g. Windows: gunicorn does not run there
         import waitress
 
-        waitress.serve(_wsgi(), host=host, port=port, threads=threads)
+        waitress.serve(_wsgi(settings), host=host, port=port, threads=threads)
         return
 
     class _App(BaseApplication):
@@ -29,6 +29,6 @@ def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> None:
             self.cfg.set("accesslog", "-")
 
         def load(self):
-            return _wsgi()
+            return _wsgi(settings)
 
     _App().run()

@@ -15,7 +15,6 @@ from producers.base import Fetched, Skipped, fallback_key, parse_timestamp
 from producers.http import HttpClient, SourceError
 from producers.paging import OffsetPagedSource, since_param
 
-BASE_URL = "https://jobsearch.api.jobtechdev.se"
 MAX_LIMIT = 100
 MAX_OFFSET = 2000  # the search API refuses offsets above this: narrow the query or run more often
 

@@ -6,7 +6,7 @@ from typing import Any
 import orjson
 
 from skillpulse.domain.keys import posting_key
-from skillpulse.settings import Settings, get_settings
+from skillpulse.settings import Settings
 
 
 class KafkaDeliveryError(RuntimeError):
@@ -41,11 +41,10 @@ class KafkaSink:
         })
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> "KafkaSink":
+    def from_settings(cls, settings: Settings) -> "KafkaSink":
         """A sink on ``RAW_TOPIC`` of ``KAFKA_BOOTSTRAP`` (or the local broker); creates the topics."""
         from skillpulse.kafka.admin import ensure_topics, resolve_bootstrap
 
-        settings = settings or get_settings()
         bootstrap = resolve_bootstrap(settings)
         ensure_topics(bootstrap, settings)
         return cls(bootstrap, settings.raw_topic)

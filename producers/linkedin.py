@@ -18,7 +18,6 @@ from producers.http import HttpClient, SourceError
 from producers.paging import OffsetPagedSource, since_param
 
 HOST = "linkedin-job-search-api.p.rapidapi.com"
-BASE_URL = f"https://{HOST}"
 ENDPOINT = "/active-jb-7d"  # jobs posted in the last 7 days: the seed's weekly scrape
 MAX_LIMIT = 100
 KEY_HELP = (

@@ -52,10 +52,13 @@ class JsonlSink:
         return self.delivered
 
 
-def open_sink(output: str | Path | None) -> PostingSink:
-    """A JSONL sink for ``output`` (a path or ``-``), else the Kafka sink on ``RAW_TOPIC``."""
+def open_sink(output: str | Path | None, settings=None) -> PostingSink:
+    """A JSONL sink for ``output`` (a path or ``-``), else the Kafka sink on ``settings``' ``RAW_TOPIC``
+    (``settings`` is needed then)."""
     if output is not None:
         return JsonlSink(output)
     from producers.kafka_sink import KafkaSink  # arrives with the streaming pipeline
 
-    return KafkaSink.from_settings()
+    if settings is None:
+        raise ValueError("open_sink: the Kafka sink needs settings")
+    return KafkaSink.from_settings(settings)

@@ -10,11 +10,12 @@ import json
 import re
 from collections.abc import Sequence
 from importlib import resources
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from schemas.postings import EnrichedPosting
-from skillpulse.settings import Settings, get_settings, redact_text, redact_url
+from skillpulse.settings import Settings, redact_text, redact_url
 
 MIGRATIONS_PACKAGE = "schemas"
 _SPLIT = re.compile(r";\s*(?:\n|$)")
@@ -36,14 +37,13 @@ class StorageError(RuntimeError):
     """ClickHouse could not be reached or refused a statement; the message says what to do."""
 
 
-def connect(settings: Settings | None = None, url: str | None = None):
+def connect(settings: Settings, url: str | None = None):
     """A clickhouse-connect client for ``url`` (default: the settings' ClickHouse URL).
 
     Raises ``StorageError`` with a hint when the embedded data path is locked by another process.
     """
     import clickhouse_connect
 
-    settings = settings or get_settings()
     url = url or settings.resolved_clickhouse_url
     if url.startswith("chdb://"):
         _refuse_if_served(settings, url)
@@ -94,13 +94,14 @@ def _statements(sql: str) -> list[str]:
     return [s.strip() for s in _SPLIT.split("\n".join(lines)) if s.strip()]
 
 
-def migrate(client, database: str | None = None, taxonomy=None) -> list[str]:
+def migrate(client, database: str, taxonomy=None) -> list[str]:
     """Create the database and apply every DDL file not yet applied; returns the names applied.
 
     Idempotent: applied files are recorded in ``schema_migrations`` and every statement is
-    ``IF NOT EXISTS``. Also refreshes ``skill_taxonomy`` from the taxonomy in use.
+    ``IF NOT EXISTS``. Also refreshes ``skill_taxonomy`` from ``taxonomy`` (a ``Taxonomy``, the path
+    of a taxonomy YAML such as ``settings.taxonomy_path``, or None for the packaged one).
     """
-    db = database or get_settings().clickhouse_database
+    db = database
     client.command(f"CREATE DATABASE IF NOT EXISTS {db} ENGINE = Atomic")
     client.command(
         f"CREATE TABLE IF NOT EXISTS {db}.schema_migrations (name String, applied_at DateTime DEFAULT now())"
@@ -120,12 +121,14 @@ def migrate(client, database: str | None = None, taxonomy=None) -> list[str]:
 
 
 def sync_taxonomy(client, database: str, taxonomy=None) -> None:
-    """Replace ``skill_taxonomy`` with the taxonomy's skills (category, tier, seed flag)."""
+    """Replace ``skill_taxonomy`` with the taxonomy's skills (category, tier, seed flag).
+
+    ``taxonomy``: a ``Taxonomy``, a taxonomy YAML path, or None (the packaged taxonomy).
+    """
     from skillpulse.domain.taxonomy import default_taxonomy
 
-    if taxonomy is None:
-        path = get_settings().taxonomy_path
-        taxonomy = default_taxonomy(str(path) if path else None)
+    if taxonomy is None or isinstance(taxonomy, (str, Path)):
+        taxonomy = default_taxonomy(str(taxonomy) if taxonomy else None)
     rows = [[s.name, s.id, s.category, s.tier or "", int(s.seed)] for s in taxonomy.skills.values()]
     client.command(f"TRUNCATE TABLE IF EXISTS {database}.skill_taxonomy")
     client.insert(f"{database}.skill_taxonomy", rows,
@@ -167,34 +170,36 @@ def posting_row(posting: EnrichedPosting, partition: int = -1, offset: int = -1,
     ]
 
 
-def insert_postings(client, rows: Sequence[Sequence[Any]], database: str | None = None) -> None:
+def insert_postings(client, rows: Sequence[Sequence[Any]], database: str) -> None:
     """Insert ``posting_row`` rows in one batch (idempotent: same key and version replaces)."""
     if rows:
-        db = database or get_settings().clickhouse_database
-        client.insert(f"{db}.postings_all", rows, column_names=POSTING_COLUMNS)
+        client.insert(f"{database}.postings_all", rows, column_names=POSTING_COLUMNS)
 
 
-def insert_sightings(client, rows: Sequence[Sequence[Any]], database: str | None = None) -> None:
+def insert_sightings(client, rows: Sequence[Sequence[Any]], database: str) -> None:
     """Insert ``SIGHTING_COLUMNS`` rows: every valid message consumed, duplicates included."""
     if rows:
-        db = database or get_settings().clickhouse_database
-        client.insert(f"{db}.posting_sightings", rows, column_names=SIGHTING_COLUMNS)
+        client.insert(f"{database}.posting_sightings", rows, column_names=SIGHTING_COLUMNS)
 
 
 def set_version_status(client, version: str, status: str, note: str = "", database: str | None = None) -> None:
-    """Record a pipeline version's status: 'active' makes it the one every view reads."""
-    db = database or get_settings().clickhouse_database
-    client.insert(f"{db}.pipeline_versions", [[version, status, note]], column_names=["version", "status", "note"])
+    """Record a pipeline version's status: 'active' makes it the one every view reads.
+
+    ``database`` is required (``settings.clickhouse_database``); it follows ``note`` only so that
+    callers may name it and leave the note out.
+    """
+    if not database:
+        raise TypeError("set_version_status: pass database (settings.clickhouse_database)")
+    client.insert(f"{database}.pipeline_versions", [[version, status, note]], column_names=["version", "status", "note"])
 
 
-def active_version(client, database: str | None = None) -> str | None:
+def active_version(client, database: str) -> str | None:
     """The pipeline version the views and the dashboard read, or None before any is active."""
-    db = database or get_settings().clickhouse_database
-    rows = client.query(f"SELECT version FROM {db}.active_version").result_rows
+    rows = client.query(f"SELECT version FROM {database}.active_version").result_rows
     return rows[0][0] if rows and rows[0][0] else None
 
 
-def ensure_active_version(client, version: str, database: str | None = None) -> str:
+def ensure_active_version(client, version: str, database: str) -> str:
     """Activate ``version`` if no version is active yet; returns the active version."""
     current = active_version(client, database)
     if current is None:

@@ -83,7 +83,7 @@ class ClickHouseSink:
         if self.client is None:
             try:
                 client = connect(self.settings)
-                migrate(client, self.database)
+                migrate(client, self.database, self.settings.taxonomy_path)
                 if self.activate:
                     active = ensure_active_version(client, self.pipeline_version, self.database)
                     if active != self.pipeline_version:

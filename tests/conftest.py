@@ -18,8 +18,10 @@ def kafka_bootstrap(tmp_path_factory) -> str:
         yield external
         return
     from skillpulse.kafka.local import LocalKafka, free_port
+    from skillpulse.settings import Settings
 
-    broker = LocalKafka(tmp_path_factory.mktemp("kafka"), port=free_port(), controller_port=free_port())
+    broker = LocalKafka(tmp_path_factory.mktemp("kafka"), port=free_port(), controller_port=free_port(),
+                        cache_dir=Settings().cache_dir)
     broker.start(timeout=120)
     try:
         yield broker.bootstrap

@@ -92,7 +92,7 @@ def weekly(
 
     from batch.weekly import BatchError, run_weekly
     from skillpulse import storage
-    from skillpulse.settings import get_settings
+    from skillpulse.cli import load_settings
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -102,11 +102,11 @@ def weekly(
     if labeller is not None and labeller.lower() not in ("llm", "taxonomy"):
         raise typer.BadParameter(f"unknown labeller {labeller!r}: use llm or taxonomy")
     k_bounds = _k_range(k_range)
-    settings = get_settings()
+    settings = load_settings()
     console = Console(stderr=as_json)
     try:
         client = storage.connect(settings)
-        storage.migrate(client, settings.clickhouse_database)
+        storage.migrate(client, settings.clickhouse_database, settings.taxonomy_path)
         summary = run_weekly(client, settings, day, weeks, labeller=labeller, sample=sample or None, epochs=epochs,
                              k=k, k_range=k_bounds, seed=seed, plots_root=plots_dir, console=console,
                              min_postings=min_postings)
@@ -127,11 +127,11 @@ def models() -> None:
 
     from skillpulse.extraction.registry import list_models, promoted_model
     from skillpulse import storage
-    from skillpulse.settings import get_settings
+    from skillpulse.cli import load_settings
 
-    settings = get_settings()
+    settings = load_settings()
     client = storage.connect(settings)
-    storage.migrate(client, settings.clickhouse_database)
+    storage.migrate(client, settings.clickhouse_database, settings.taxonomy_path)
     db = settings.clickhouse_database
     current = promoted_model(client, db)
     table = Table(title="extractor models")
@@ -232,12 +232,13 @@ def evaluate_cmd(
     """Score an extractor on labelled texts: strict (conlleval) and loose span P/R/F1, per layer."""
     from skillpulse.extraction.evaluate import predict, score
     from skillpulse.extraction.labelled import is_jsonl, layers_for, read_labels
+    from skillpulse.cli import load_settings
     from skillpulse.extraction.spans import open_finder
 
     try:
         layers = layers_for(layer)
         items = [(p, read_labels(p, layers)) for p in labels]
-        finder = open_finder(extractor, model, quantize=quantize, threads=threads)
+        finder = open_finder(extractor, model, load_settings(), quantize=quantize, threads=threads)
     except ValueError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
@@ -264,7 +265,7 @@ def promote_cmd(
     from skillpulse import storage
     from skillpulse.extraction.registry import ModelRecord, models_dir, register
     from skillpulse.extraction.tagger import META_FILE, load_token_classifier, model_scheme
-    from skillpulse.settings import get_settings
+    from skillpulse.cli import load_settings
 
     if not (folder / "config.json").is_file():
         typer.secho(f"error: {folder} is not a model folder (no config.json)", fg=typer.colors.RED, err=True)
@@ -279,13 +280,13 @@ def promote_cmd(
     metrics = meta.get("metrics") or {}
     today = dt.date.today()
     version = version or f"trained-{folder.resolve().name}-{today.isoformat()}"
-    settings = get_settings()
+    settings = load_settings()
     target = models_dir(settings) / version
     if target.resolve() != folder.resolve():
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(folder, target)
     client = storage.connect(settings)
-    storage.migrate(client, settings.clickhouse_database)
+    storage.migrate(client, settings.clickhouse_database, settings.taxonomy_path)
     strict = (metrics.get("strict") or {}).get("f1", 0.0)
     loose = (metrics.get("loose") or {}).get("f1", 0.0)
     register(client, settings.clickhouse_database, ModelRecord(

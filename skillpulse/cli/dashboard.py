@@ -20,10 +20,10 @@ def dashboard(
 ) -> None:
     """Serve the dashboard: weekly volume, top skills and movers, seniority, categories, AI tiers,
     skill map, postings; filters in the URL. Reads ClickHouse from CLICKHOUSE_URL (default: embedded chDB)."""
-    from skillpulse.settings import get_settings
+    from skillpulse.cli import load_settings
     from skillpulse.storage import StorageError, connect
 
-    settings = get_settings()
+    settings = load_settings()
     url = settings.resolved_clickhouse_url
     if url.startswith("chdb://") and workers != 1:
         typer.echo("embedded chDB allows one process: use --workers 1, or point CLICKHOUSE_URL at a server", err=True)
@@ -42,7 +42,7 @@ def dashboard(
     from dashboard.serve import serve
 
     typer.echo(f"SkillPulse dashboard (production) on http://{host}:{port}/  (ClickHouse: {settings.display_clickhouse_url})", err=True)
-    serve(host, port, workers=workers, threads=threads)
+    serve(host, port, settings, workers=workers, threads=threads)
 
 
 def report(
@@ -51,10 +51,11 @@ def report(
     """Write the seed's charts as files: weekly volume, top 10 skills, seniority distribution (PNG),
     plus the skill map (2D PNG, 3D HTML) once `skillpulse batch weekly` has run."""
     from dashboard.report import write_report
+    from skillpulse.cli import load_settings
     from skillpulse.storage import StorageError
 
     try:
-        written, skipped = write_report(out)
+        written, skipped = write_report(out, settings=load_settings())
     except StorageError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc

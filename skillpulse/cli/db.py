@@ -19,12 +19,12 @@ class OutputFormat(str, Enum):
 @app.command("migrate")
 def migrate_command() -> None:
     """Create the database, tables, rollups and views (idempotent; safe to run at every start)."""
-    from skillpulse.settings import get_settings
+    from skillpulse.cli import load_settings
     from skillpulse.storage import StorageError, connect, migrate
 
-    settings = get_settings()
+    settings = load_settings()
     try:
-        applied = migrate(connect(settings), settings.clickhouse_database)
+        applied = migrate(connect(settings), settings.clickhouse_database, settings.taxonomy_path)
     except StorageError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
@@ -35,8 +35,8 @@ def migrate_command() -> None:
 def query_command(
     sql: Annotated[str, typer.Argument(help="SQL to run; '-' reads it from stdin. Tables live in database 'skillpulse'.")],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json (one object per line).")] = OutputFormat.table,
-    url: Annotated[Optional[str], typer.Option("--url", envvar="SKILLPULSE_URL", help="Ask a running `skillpulse up` at this URL (e.g. http://127.0.0.1:8050) instead of opening ClickHouse; found by itself through the data directory's lock file.")] = None,
-    token: Annotated[Optional[str], typer.Option("--token", envvar="SKILLPULSE_API_TOKEN", help="The instance's API token; default: read from DATA_DIR/api-token.")] = None,
+    url: Annotated[Optional[str], typer.Option("--url", help="Ask a running `skillpulse up` at this URL (e.g. http://127.0.0.1:8050) instead of opening ClickHouse; default SKILLPULSE_URL, else the one the data directory's lock file names.")] = None,
+    token: Annotated[Optional[str], typer.Option("--token", help="The instance's API token; default SKILLPULSE_API_TOKEN, else read from DATA_DIR/api-token.")] = None,
 ) -> None:
     """Run SQL against ClickHouse and print the result.
 
@@ -46,13 +46,13 @@ def query_command(
     While `skillpulse up` (or `make demo`) owns the data directory, the query goes to its HTTP API
     (read-only, row cap API_MAX_ROWS, timeout API_TIMEOUT_S).
     """
+    from skillpulse.cli import load_settings
     from skillpulse.live.client import RemoteError, find_remote
-    from skillpulse.settings import get_settings
 
-    settings = get_settings()
+    settings = load_settings()
     text = sys.stdin.read() if sql == "-" else sql
     try:
-        remote = find_remote(settings.data_dir, url, token)
+        remote = find_remote(settings.data_dir, url or settings.instance_url, token or settings.api_token)
     except RemoteError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)

@@ -43,10 +43,10 @@ def enrich(
     general_skills (general tech: java, git, postgresql…; never counted as AI). A bad line is reported on
     stderr with its line number and skipped; the exit status is 1 if any line was bad.
     """
+    from skillpulse.cli import load_settings
     from skillpulse.domain.enrich import default_enricher
-    from skillpulse.settings import get_settings
 
-    settings = get_settings()
+    settings = load_settings()
     enricher = default_enricher(
         pipeline_version or settings.pipeline_version,
         str(taxonomy or settings.taxonomy_path) if (taxonomy or settings.taxonomy_path) else None,

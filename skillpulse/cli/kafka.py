@@ -12,12 +12,11 @@ PortOption = Annotated[int | None, typer.Option(help="Broker port (default KAFKA
 DirOption = Annotated[Path | None, typer.Option(help="State folder (default $SKILLPULSE_DATA_DIR/kafka).")]
 
 
-def _broker(port: int | None, data_dir: Path | None):
+def _broker(settings, port: int | None, data_dir: Path | None):
     from skillpulse.kafka.local import LocalKafka
-    from skillpulse.settings import get_settings
 
-    settings = get_settings()
-    return LocalKafka(data_dir or settings.data_dir / "kafka", port or settings.kafka_port, kafka_home=settings.kafka_home)
+    return LocalKafka(data_dir or settings.data_dir / "kafka", port or settings.kafka_port, kafka_home=settings.kafka_home,
+                      cache_dir=settings.cache_dir)
 
 
 @app.command("start")
@@ -27,10 +26,13 @@ def start(port: PortOption = None, data_dir: DirOption = None,
     from skillpulse.kafka.admin import ensure_topics
     from skillpulse.kafka.local import KafkaSetupError
 
-    broker = _broker(port, data_dir)
+    from skillpulse.cli import load_settings
+
+    settings = load_settings()
+    broker = _broker(settings, port, data_dir)
     try:
         bootstrap = broker.start(timeout)
-        created = ensure_topics(bootstrap)
+        created = ensure_topics(bootstrap, settings)
     except KafkaSetupError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
@@ -42,14 +44,18 @@ def start(port: PortOption = None, data_dir: DirOption = None,
 @app.command("stop")
 def stop(port: PortOption = None, data_dir: DirOption = None) -> None:
     """Stop the local broker (its data stays in the state folder)."""
-    broker = _broker(port, data_dir)
+    from skillpulse.cli import load_settings
+
+    broker = _broker(load_settings(), port, data_dir)
     typer.echo("stopped" if broker.stop() else "no local broker was running")
 
 
 @app.command("status")
 def status(port: PortOption = None, data_dir: DirOption = None) -> None:
     """Say whether the local broker runs (exit 1 if not)."""
-    broker = _broker(port, data_dir)
+    from skillpulse.cli import load_settings
+
+    broker = _broker(load_settings(), port, data_dir)
     if broker.is_running():
         typer.echo(f"running at {broker.bootstrap} (pid {broker.pid()}, log {broker.log_file})")
     else:

@@ -8,7 +8,6 @@ line too when the postings themselves go to stdout.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -54,10 +53,10 @@ def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: b
 
     from producers.base import SourceState, run_source, state_name
     from producers.sinks import open_sink
-    from skillpulse.settings import get_settings
+    from skillpulse.cli import load_settings
 
     console = _console()
-    settings = get_settings()
+    settings = load_settings()
     try:
         if output == "-" or not keep_state:  # a preview into a pipe: reads and moves no cursor, keeps no ledger
             state = SourceState.ephemeral()
@@ -69,7 +68,7 @@ def _run(source, output: str | None, *, since, use_cursor: bool, track_cursor: b
     try:
         with state.locked():
             try:
-                sink = open_sink(output)
+                sink = open_sink(output, settings)
             except Exception as exc:  # noqa: BLE001 - e.g. no broker: say what to do next
                 console.print(f"[red]error:[/] cannot open the sink: {exc}. Start Kafka (`skillpulse kafka start`), "
                               "set KAFKA_BOOTSTRAP, or pass --output FILE.")
@@ -129,7 +128,7 @@ def linkedin(
     output: Output = None,
     since: Since = None,
     full: Full = False,
-    base_url: Annotated[str, typer.Option(envvar="LINKEDIN_API_BASE_URL", help="API base URL (tests point it at a local server).")] = "https://linkedin-job-search-api.p.rapidapi.com",
+    base_url: Annotated[Optional[str], typer.Option(help="API base URL; default LINKEDIN_API_BASE_URL (tests point it at a local server).")] = None,
     retries: Retries = 5,
     timeout: Timeout = 30.0,
     backoff: Backoff = 2.0,
@@ -140,13 +139,14 @@ def linkedin(
     """LinkedIn jobs via RapidAPI's LinkedIn Job Search API (key: RAPID_API_KEY), newest since the cursor."""
     from producers.http import HttpClient
     from producers.linkedin import KEY_HELP, LinkedInSource, rapidapi_headers
-    from skillpulse.settings import get_settings
+    from skillpulse.cli import load_settings
 
-    key = (get_settings().rapid_api_key or os.environ.get("RAPID_API_KEY") or "").strip()
+    settings = load_settings()
+    key = (settings.rapid_api_key or "").strip()
     if not key:
         _console().print(f"[red]error:[/] {KEY_HELP}", highlight=False)
         raise typer.Exit(2)
-    client = HttpClient(base_url, name="linkedin", headers=rapidapi_headers(key), secrets=[key],
+    client = HttpClient(base_url or settings.linkedin_api_base_url, name="linkedin", headers=rapidapi_headers(key), secrets=[key],
                         policy=_policy(retries, timeout, backoff, max_wait), on_retry=_on_retry)
     with client:
         source = LinkedInSource(client, keyword=keyword, location=location or None, endpoint=endpoint,
@@ -164,7 +164,7 @@ def jobtech(
     output: Output = None,
     since: Since = None,
     full: Full = False,
-    base_url: Annotated[str, typer.Option(envvar="JOBTECH_API_BASE_URL", help="API base URL (tests point it at a local server).")] = "https://jobsearch.api.jobtechdev.se",
+    base_url: Annotated[Optional[str], typer.Option(help="API base URL; default JOBTECH_API_BASE_URL (tests point it at a local server).")] = None,
     retries: Retries = 5,
     timeout: Timeout = 30.0,
     backoff: Backoff = 2.0,
@@ -175,12 +175,14 @@ def jobtech(
     """Swedish job ads from JobTech JobSearch (Arbetsförmedlingen; no key), newest since the cursor."""
     from producers.http import HttpClient
     from producers.jobtech import JobTechSource
+    from skillpulse.cli import load_settings
 
     regions = list(region or [])
     municipalities = list(municipality or [])
     if not regions and not municipalities:
         regions = ["01"]
-    client = HttpClient(base_url, name="jobtech", policy=_policy(retries, timeout, backoff, max_wait),
+    client = HttpClient(base_url or load_settings().jobtech_api_base_url, name="jobtech",
+                        policy=_policy(retries, timeout, backoff, max_wait),
                         on_retry=_on_retry)
     with client:
         source = JobTechSource(client, query=query or None, regions=regions, municipalities=municipalities,

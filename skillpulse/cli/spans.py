@@ -43,11 +43,12 @@ def spans(
     """
     import logging
 
+    from skillpulse.cli import load_settings
     from skillpulse.extraction.spans import open_finder
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        finder = open_finder(extractor, model, quantize=quantize, threads=threads)
+        finder = open_finder(extractor, model, load_settings(), quantize=quantize, threads=threads)
     except ValueError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None

@@ -126,20 +126,18 @@ class SpanFinder:
         return out
 
 
-def open_finder(extractor: str | None, model: str | None, *, quantize: bool = False,
+def open_finder(extractor: str | None, model: str | None, settings, *, quantize: bool = False,
                 threads: int | None = None) -> SpanFinder:
     """The ``SpanFinder`` a command asked for: ``extractor`` taxonomy|model|hybrid (None: hybrid when a
     model is available, else taxonomy), ``model`` a folder or HF id (None: ``SKILLPULSE_SPAN_MODEL``,
-    else the promoted model). Raises ``ValueError`` with what to do next; loads the model once.
+    else the promoted model), ``settings`` the taxonomy, model and store to use. Raises ``ValueError`` with what to do next; loads the model once.
     """
     from skillpulse.domain.taxonomy import default_taxonomy
     from skillpulse.extraction.extractor import load_span_model
-    from skillpulse.settings import get_settings
 
     mode = extractor.lower() if extractor else None
     if mode is not None and mode not in MODES:
         raise ValueError(f"unknown extractor {extractor!r}: use {', '.join(MODES)}")
-    settings = get_settings()
     taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
     loaded = None
     if mode != "taxonomy":

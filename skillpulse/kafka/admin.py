@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from skillpulse.settings import Settings, get_settings
+from skillpulse.settings import Settings
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
@@ -18,9 +18,8 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
-def pipeline_topics(settings: Settings | None = None) -> list[TopicSpec]:
+def pipeline_topics(settings: Settings) -> list[TopicSpec]:
     """``postings.raw`` (uncompacted, kept forever: it is the replayable history) and ``postings.dlq``."""
-    settings = settings or get_settings()
     keep = {"cleanup.policy": "delete", "retention.ms": "-1", "max.message.bytes": str(MAX_MESSAGE_BYTES)}
     return [
         TopicSpec(settings.raw_topic, settings.topic_partitions, keep),
@@ -28,7 +27,7 @@ def pipeline_topics(settings: Settings | None = None) -> list[TopicSpec]:
     ]
 
 
-def ensure_topics(bootstrap: str, settings: Settings | None = None, extra: Iterable[TopicSpec] = (),
+def ensure_topics(bootstrap: str, settings: Settings, extra: Iterable[TopicSpec] = (),
                   timeout: float = 30.0) -> list[str]:
     """Create the pipeline's topics (and ``extra``) where missing; returns the names created."""
     from confluent_kafka import KafkaException
@@ -58,7 +57,6 @@ def ensure_topics(bootstrap: str, settings: Settings | None = None, extra: Itera
     return created
 
 
-def resolve_bootstrap(settings: Settings | None = None) -> str:
+def resolve_bootstrap(settings: Settings) -> str:
     """``KAFKA_BOOTSTRAP`` when set, else the local broker's address."""
-    settings = settings or get_settings()
     return settings.kafka_bootstrap or f"127.0.0.1:{settings.kafka_port}"

@@ -1,7 +1,8 @@
 """A local single-node Apache Kafka 4.x (KRaft, combined broker + controller) from the official jars.
 
 The jars come from Maven Central once (``mvn dependency:copy-dependencies`` over the small pom next
-to this file) and are cached in ``~/.cache/skillpulse/kafka-<version>/libs``; ``KAFKA_HOME`` points
+to this file) and are cached in ``<cache_dir>/kafka-<version>/libs`` (``SKILLPULSE_CACHE_DIR``, default
+``~/.cache/skillpulse``); ``KAFKA_HOME`` points
 at an unpacked Apache Kafka instead. The broker runs as a detached ``java`` process with its state,
 config and log file under ``<data_dir>``, so ``skillpulse kafka start`` returns while it keeps running.
 """
@@ -26,9 +27,7 @@ class KafkaSetupError(RuntimeError):
     """Kafka cannot be set up or started here; the message says what to install or check."""
 
 
-def cache_dir() -> Path:
-    """Where fetched jars live (``SKILLPULSE_CACHE_DIR`` or ``~/.cache/skillpulse``)."""
-    return Path(os.environ.get("SKILLPULSE_CACHE_DIR", Path.home() / ".cache" / "skillpulse"))
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "skillpulse"  # the default of Settings.cache_dir
 
 
 def _require(tool: str, hint: str) -> str:
@@ -38,14 +37,14 @@ def _require(tool: str, hint: str) -> str:
     return path
 
 
-def ensure_jars(kafka_home: Path | None = None) -> Path:
-    """The folder of broker jars, fetching them from Maven Central on first use."""
+def ensure_jars(kafka_home: Path | None = None, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
+    """The folder of broker jars (under ``cache_dir``), fetching them from Maven Central on first use."""
     if kafka_home is not None:
         libs = Path(kafka_home) / "libs"
         if not any(libs.glob("kafka_2.13-*.jar")):
             raise KafkaSetupError(f"KAFKA_HOME={kafka_home} has no libs/kafka_2.13-*.jar; unset it to use the cached jars")
         return libs
-    libs = cache_dir() / f"kafka-{KAFKA_VERSION}" / "libs"
+    libs = Path(cache_dir) / f"kafka-{KAFKA_VERSION}" / "libs"
     if any(libs.glob(f"kafka_2.13-{KAFKA_VERSION}.jar")):
         return libs
     mvn = _require("mvn", "install Maven (apt-get install maven) or set KAFKA_HOME to an unpacked Kafka")
@@ -90,6 +89,7 @@ class LocalKafka:
     controller_port: int | None = None
     kafka_home: Path | None = None
     heap: str = "512m"
+    cache_dir: Path = DEFAULT_CACHE_DIR  # where the jars are cached (Settings.cache_dir)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -157,7 +157,7 @@ class LocalKafka:
         if _port_open(self.port):
             raise KafkaSetupError(f"port {self.port} is taken by another program; set KAFKA_PORT or stop it")
         java = _require("java", "install Java 17 (apt-get install openjdk-17-jre-headless)")
-        libs = ensure_jars(self.kafka_home)
+        libs = ensure_jars(self.kafka_home, self.cache_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self._config()
         classpath = f"{libs}/*"

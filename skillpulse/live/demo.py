@@ -39,10 +39,11 @@ def start_kafka(settings, say=_say) -> tuple[str, Any]:
         return settings.kafka_bootstrap, None
     from skillpulse.kafka.local import LocalKafka, _port_open, free_port
 
-    broker = LocalKafka(settings.data_dir / "kafka", settings.kafka_port, kafka_home=settings.kafka_home)
+    broker = LocalKafka(settings.data_dir / "kafka", settings.kafka_port, kafka_home=settings.kafka_home,
+                        cache_dir=settings.cache_dir)
     if not broker.is_running() and (_port_open(broker.port) or _port_open(broker.port + 1)):
         broker = LocalKafka(settings.data_dir / "kafka", free_port(), controller_port=free_port(),
-                            kafka_home=settings.kafka_home)
+                            kafka_home=settings.kafka_home, cache_dir=settings.cache_dir)
         say(f"port {settings.kafka_port} is taken; the local broker uses {broker.port}")
     started_here = not broker.is_running()
     say(f"starting Apache Kafka (log: {broker.log_file})" if started_here else f"reusing Kafka at {broker.bootstrap}")

@@ -122,8 +122,6 @@ class BatchRunner:
 
 def producer_sources(settings: Settings, files: Path | None) -> list[tuple[str, Callable[[], Any]]]:
     """``(name, open)`` of each configured source: JobTech always, LinkedIn with RAPID_API_KEY, files if given."""
-    import os
-
     from producers.http import HttpClient, RetryPolicy
 
     policy = RetryPolicy(max_tries=5, timeout=30.0, backoff=2.0, max_wait=120.0)
@@ -131,8 +129,7 @@ def producer_sources(settings: Settings, files: Path | None) -> list[tuple[str, 
     def jobtech():
         from producers.jobtech import JobTechSource
 
-        client = HttpClient(os.environ.get("JOBTECH_API_BASE_URL", "https://jobsearch.api.jobtechdev.se"),
-                            name="jobtech", policy=policy)
+        client = HttpClient(settings.jobtech_api_base_url, name="jobtech", policy=policy)
         return client, JobTechSource(client, query="machine learning", regions=["01"], municipalities=[],
                                      limit=100, max_pages=None, page_delay=0.5)
 
@@ -140,8 +137,8 @@ def producer_sources(settings: Settings, files: Path | None) -> list[tuple[str, 
         from producers.linkedin import LinkedInSource, rapidapi_headers
 
         key = settings.rapid_api_key or ""
-        client = HttpClient(os.environ.get("LINKEDIN_API_BASE_URL", "https://linkedin-job-search-api.p.rapidapi.com"),
-                            name="linkedin", headers=rapidapi_headers(key), secrets=[key], policy=policy)
+        client = HttpClient(settings.linkedin_api_base_url, name="linkedin", headers=rapidapi_headers(key),
+                            secrets=[key], policy=policy)
         return client, LinkedInSource(client, keyword="machine learning", location="Stockholm",
                                       endpoint="/active-jb-7d", limit=100, max_pages=10, page_delay=2.0)
 

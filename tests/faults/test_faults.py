@@ -49,8 +49,9 @@ def test_a_kill_9_at_five_random_points_of_a_5000_posting_stream(kafka_bootstrap
 
 def test_b_broker_stopped_and_restarted_mid_stream(tmp_path, unique_name):
     from skillpulse.kafka.local import LocalKafka, free_port
+    from skillpulse.settings import Settings
 
-    broker = LocalKafka(tmp_path / "kafka", port=free_port(), controller_port=free_port())
+    broker = LocalKafka(tmp_path / "kafka", port=free_port(), controller_port=free_port(), cache_dir=Settings().cache_dir)
     broker.start(timeout=120)
     try:
         stream = fk.make_stream(broker.bootstrap, unique_name, tmp_path, SINK_BATCH_SIZE="100", SINK_MAX_WAIT_S="0.1")

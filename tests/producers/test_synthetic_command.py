@@ -49,7 +49,7 @@ def test_bad_options_are_refused_with_help(cli, data_dir):
 def test_unreachable_kafka_says_what_to_do(cli, data_dir, monkeypatch):
     import producers.sinks
 
-    def no_broker(output):
+    def no_broker(output, settings=None):
         raise RuntimeError("cannot reach Kafka at 127.0.0.1:1")
 
     monkeypatch.setattr(producers.sinks, "open_sink", no_broker)
