@@ -84,7 +84,7 @@ class _KeyCounter:
 
 
 def seed_topic(settings, bootstrap: str, postings: int = 2000, seed: int = 42, files: Path | None = None,
-         bad_messages: int = len(BAD_MESSAGES), say=_say) -> tuple[int, int, int]:
+               bad_messages: int = len(BAD_MESSAGES), say=_say) -> tuple[int, int, int]:
     """The demo's opening, through the producers' one run loop (``producers.base.run_source``):
     ``postings`` synthetic postings (or the postings of ``files``, as ``skillpulse produce files``
     reads them) into ``RAW_TOPIC``, then ``bad_messages`` of :data:`BAD_MESSAGES`.
