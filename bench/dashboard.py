@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
+from schemas.tables import SKILL_CLUSTERS  # noqa: E402
+
 LEVEL_PREFIX = {"entry": "Junior ", "mid": "", "senior": "Senior ", "lead": "Lead ", "director": "Director of ",
                 "vp": "VP of ", "executive": "Chief "}
 ROLES = ["Machine Learning Engineer", "Data Scientist", "Data Engineer", "AI Engineer", "Data Analyst",
@@ -132,8 +134,7 @@ def _clusters(client) -> None:
     rng = np.random.default_rng(1)
     rows = [["bench-run", dt.date(2026, 11, 16), s, i % 12, *rng.normal(size=3).tolist(), int(rng.integers(10, 5000)),
              *rng.normal(size=2).tolist(), ""] for i, s in enumerate(sorted(default_taxonomy().skills))]
-    client.insert("skillpulse.skill_clusters", rows, column_names=[
-        "run_id", "week_start", "skill", "cluster", "x", "y", "z", "count", "x2d", "y2d", "cluster_label"])
+    SKILL_CLUSTERS.insert(client, "skillpulse", rows)
 
 
 def _pct(samples: list[float], q: float) -> float:
