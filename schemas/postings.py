@@ -78,6 +78,9 @@ class SeniorityLevel(str, Enum):
     EXECUTIVE = "executive"
 
 
+SENIORITY_LEVELS: tuple[str, ...] = tuple(level.value for level in SeniorityLevel)  # least to most senior
+
+
 class SkillCategory(str, Enum):
     """The seed's five skill categories."""
 

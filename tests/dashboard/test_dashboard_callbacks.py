@@ -8,7 +8,7 @@ import pytest
 from dashkit import dash_request, values
 
 from dashboard.app import create_app
-from dashboard.filters import monday
+from skillpulse.domain.weeks import monday
 from skillpulse.settings import Settings
 
 STORE = {"start": None, "end": None, "sources": [], "levels": [], "categories": [], "min_ai": 0,

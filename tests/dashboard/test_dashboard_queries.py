@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from dashboard.filters import AI_RELEVANT, Filters, build, monday
+from dashboard.filters import AI_RELEVANT, Filters, build
+from skillpulse.domain.weeks import monday
 from dashboard.queries import ClientPool, DashboardData
 from skillpulse.settings import Settings
 
