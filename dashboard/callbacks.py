@@ -245,7 +245,7 @@ def register(app: Dash, data: DashboardData) -> None:
         f = from_store(store)
         run, points = data.clusters()
         if points.empty:
-            return figures.cluster_map(points, f.map_mode, run), ""
+            return figures.cluster_map(points, f.map_mode), ""
         if f.categories:
             tax = data.taxonomy()
             keep = set(tax.loc[tax["category"].isin(f.categories), "skill"])
@@ -255,7 +255,7 @@ def register(app: Dash, data: DashboardData) -> None:
         note = (f"Batch run {run['run_id']} (week of {_week(run['week_start'])}): {len(points):,} skills in "
                 f"{points['cluster'].nunique()} clusters. The map covers the batch's window; of the filters, only "
                 "the skill category applies here.")
-        return figures.cluster_map(points, f.map_mode, run), note
+        return figures.cluster_map(points, f.map_mode), note
 
     @app.callback(Output("candidates", "children"), Input("filters", "data"))
     @guarded(lambda m: html.P(m, className="empty"), data)
