@@ -75,7 +75,7 @@ def _pct(value: float) -> str:
 
 
 def volume(weeks: pd.DataFrame) -> go.Figure:
-    """Postings per week, AI-relevant postings, and a 4-week moving average (seed 5.1)."""
+    """Postings per week, AI-relevant postings, and a 4-week moving average."""
     if weeks.empty:
         return empty("No postings match these filters.")
     weeks = weeks.sort_values("week_start")
@@ -98,7 +98,7 @@ def volume(weeks: pd.DataFrame) -> go.Figure:
 
 
 def top_skills(skills: pd.DataFrame, taxonomy: pd.DataFrame, total: int, measure: str, n: int = 10) -> go.Figure:
-    """The ``n`` most requested skills over the range, coloured by category (seed 5.2)."""
+    """The ``n`` most requested skills over the range, coloured by category."""
     if skills.empty or not total:
         return empty("No skills found in the postings that match these filters.")
     top = skills.nlargest(n, "total").iloc[::-1]
@@ -140,7 +140,7 @@ def movers(rising: list[Mover], falling: list[Mover], last_week: str, prev_week:
 
 
 def seniority(weekly: pd.DataFrame, measure: str) -> go.Figure:
-    """Postings per seniority level over the range (seed 5.3)."""
+    """Postings per seniority level over the range."""
     if weekly.empty:
         return empty("No postings match these filters.")
     totals = weekly.groupby("seniority_level")["postings"].sum()

@@ -46,11 +46,6 @@ class Filters:
         """A hashable key of everything that changes query results (the cache key)."""
         return (self.start, self.end, self.sources, self.levels, self.categories, self.min_ai)
 
-    @property
-    def is_default(self) -> bool:
-        """No restriction beyond the date range (the rollup-friendly state)."""
-        return not (self.sources or self.levels or self.categories or self.min_ai > 0)
-
     # --- SQL --------------------------------------------------------------------------------
     def where(self, version: str) -> tuple[str, dict[str, Any]]:
         """``(sql, params)`` restricting ``postings_all`` to the active version and these filters."""

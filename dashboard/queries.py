@@ -40,7 +40,7 @@ CSV_MAX_ROWS = 100_000  # default of CSV_MAX_ROWS (settings.csv_max_rows)
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such cells go
 # out with a leading apostrophe, which spreadsheets show as text and do not evaluate.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_SQL = "('=', '+', '-', '@', '\\t', '\\r')"  # the same characters as ClickHouse literals
+_FORMULA_SQL = "(" + ", ".join("'" + {"\t": "\\t", "\r": "\\r"}.get(c, c) + "'" for c in FORMULA_STARTS) + ")"
 
 
 def _csv_cell(expr: str, name: str) -> str:

@@ -81,16 +81,6 @@ class SeniorityLevel(str, Enum):
 SENIORITY_LEVELS: tuple[str, ...] = tuple(level.value for level in SeniorityLevel)  # least to most senior
 
 
-class SkillCategory(str, Enum):
-    """The seed's five skill categories."""
-
-    ML_ENGINEERING = "ml_engineering"
-    DATA_SCIENCE = "data_science"
-    AI_INFRASTRUCTURE = "ai_infrastructure"
-    AI_PRODUCT = "ai_product"
-    AI_STRATEGY = "ai_strategy"
-
-
 class RawPosting(BaseModel):
     """A job posting as a producer sends it. Unknown fields are kept, not dropped."""
 

@@ -126,21 +126,21 @@ def producer_sources(settings: Settings, files: Path | None) -> list[tuple[str, 
 
     from producers.http import HttpClient, RetryPolicy
 
-    policy = RetryPolicy(max_tries=5, timeout=30.0, backoff=2.0, max_wait=120.0)
+    policy = RetryPolicy()
 
     def jobtech():
-        from producers.jobtech import JobTechSource
+        from producers.jobtech import BASE_URL, JobTechSource
 
-        client = HttpClient(os.environ.get("JOBTECH_API_BASE_URL", "https://jobsearch.api.jobtechdev.se"),
+        client = HttpClient(os.environ.get("JOBTECH_API_BASE_URL", BASE_URL),
                             name="jobtech", policy=policy)
         return client, JobTechSource(client, query="machine learning", regions=["01"], municipalities=[],
                                      limit=100, max_pages=None, page_delay=0.5)
 
     def linkedin():
-        from producers.linkedin import LinkedInSource, rapidapi_headers
+        from producers.linkedin import BASE_URL, LinkedInSource, rapidapi_headers
 
         key = settings.rapid_api_key or ""
-        client = HttpClient(os.environ.get("LINKEDIN_API_BASE_URL", "https://linkedin-job-search-api.p.rapidapi.com"),
+        client = HttpClient(os.environ.get("LINKEDIN_API_BASE_URL", BASE_URL),
                             name="linkedin", headers=rapidapi_headers(key), secrets=[key], policy=policy)
         return client, LinkedInSource(client, keyword="machine learning", location="Stockholm",
                                       endpoint="/active-jb-7d", limit=100, max_pages=10, page_delay=2.0)

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from dashboard.app import create_app
-from dashboard.filters import Filters
 from skillpulse.settings import Settings
 from dashkit import dash_request, enriched_postings, open_db, values
 
@@ -119,6 +118,3 @@ def test_report_writes_the_seed_charts_and_cluster_plots(tmp_path):
         head = path.read_bytes()[:8]
         assert head.startswith(b"\x89PNG") if path.suffix == ".png" else b"<html" in path.read_bytes()[:200].lower()
 
-
-def test_the_unfiltered_state_is_the_default_filters():
-    assert Filters().is_default and not Filters(min_ai=0.1).is_default
