@@ -223,7 +223,7 @@ def main() -> None:
             "query skills (top 10, movers, TF-IDF)": lambda f=f: data.skills(f),
             "query postings page 1 (+count)": lambda f=f: data.postings_page(f, 0, 20),
             "query postings page 2000, sorted by company": lambda f=f: data.postings_page(
-                f, 2000, 20, [{"column_id": "company", "direction": "asc"}]),
+                f, 2000, 20, [{"colId": "company", "sort": "asc"}]),
         }
         cbs = {
             "callback KPIs": _callback(web, [("kpis", "children"), ("freshness", "children")], [("filters", "data", store)]),
@@ -236,10 +236,9 @@ def main() -> None:
             "callback AI tiers": _callback(web, [("g-tiers", "figure")], [("filters", "data", store)]),
             "callback characteristic skills": _callback(web, [("characteristic", "children")], [("filters", "data", store)]),
             "callback postings table": _callback(
-                web, [("postings-table", "data"), ("postings-table", "page_count"), ("table-summary", "children"),
-                      ("postings-table", "tooltip_data")],
-                [("filters", "data", store), ("postings-table", "page_current", 0), ("postings-table", "page_size", 20),
-                 ("postings-table", "sort_by", [])], [("postings-table", "page_count", 1)]),
+                web, [("postings-table", "getRowsResponse"), ("table-summary", "children")],
+                [("postings-table", "getRowsRequest", {"startRow": 0, "endRow": 20, "sortModel": []})],
+                [("filters", "data", store)]),
             "callback skill map": _callback(web, [("g-clusters", "figure"), ("cluster-note", "children")],
                                             [("filters", "data", store)]),
         }

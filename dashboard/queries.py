@@ -418,16 +418,17 @@ class DashboardData:
 
     # --- postings table -----------------------------------------------------------------------
     def _order(self, sort: list[dict[str, Any]] | None) -> str:
+        """ORDER BY of an AG Grid sort model (``[{"colId": ..., "sort": "asc" | "desc"}]``); other columns ignored."""
         parts = []
         for item in sort or []:
-            column = item.get("column_id") if isinstance(item, dict) else None
+            column = item.get("colId") if isinstance(item, dict) else None
             if column in SORTABLE:
-                parts.append(f"{column} {'DESC' if item.get('direction') == 'desc' else 'ASC'}")
+                parts.append(f"{column} {'DESC' if item.get('sort') == 'desc' else 'ASC'}")
         return ", ".join(parts + ["posted_date DESC", "posting_key"])
 
     def postings_page(self, f: Filters, page: int = 0, size: int = 25,
                       sort: list[dict[str, Any]] | None = None) -> Page:
-        """One page of the filtered postings (server-side paging and sorting)."""
+        """One page of the filtered postings (server-side paging and sorting; ``sort`` is an AG Grid sort model)."""
         page = max(0, min(int(page or 0), 10_000_000))
         size = max(1, min(int(size or 25), 500))
         order = self._order(sort)
@@ -438,7 +439,7 @@ class DashboardData:
             params.update(limit=size, offset=page * size)
             frame = self.query(
                 "SELECT posted_date, title, company, location, toString(source) AS source,"
-                " toString(seniority_level) AS seniority_level, round(ai_relevance_score, 2) AS ai_relevance_score,"
+                " toString(seniority_level) AS seniority_level, round(toFloat64(ai_relevance_score), 2) AS ai_relevance_score,"
                 " arrayStringConcat(extracted_skills, ', ') AS skills"
                 " FROM {db}.postings_all FINAL WHERE " + where +
                 " ORDER BY " + order + " LIMIT {limit:UInt32} OFFSET {offset:UInt64}", params, TABLE_COLUMNS)
@@ -460,7 +461,7 @@ class DashboardData:
             _csv_cell("toString(source)", "source"), _csv_cell("toString(seniority_level)", "seniority_level"),
         ])
         sql = self._sql(
-            "SELECT posted_date, " + cells + ", round(ai_relevance_score, 2) AS ai_relevance_score, "
+            "SELECT posted_date, " + cells + ", round(toFloat64(ai_relevance_score), 2) AS ai_relevance_score, "
             + _csv_cell("arrayStringConcat(extracted_skills, '; ')", "skills") + ", " + _csv_cell("url", "url") +
             " FROM {db}.postings_all FINAL WHERE " + where +
             " ORDER BY " + self._order(sort) + " LIMIT {max_rows:UInt64}")

@@ -50,11 +50,9 @@ def _render_all(flask_client, store=STORE) -> str:
     assert page.status_code == 200
     for outputs, _ in VIEWS:
         texts.append(json.dumps(dash_request(flask_client, outputs, [("filters", "data", store)])))
-    table = dash_request(flask_client, [("postings-table", "data"), ("postings-table", "page_count"),
-                                        ("table-summary", "children"), ("postings-table", "tooltip_data")],
-                         [("filters", "data", store), ("postings-table", "page_current", 0),
-                          ("postings-table", "page_size", 20), ("postings-table", "sort_by", [])],
-                         [("postings-table", "page_count", 1)])
+    table = dash_request(flask_client, [("postings-table", "getRowsResponse"), ("table-summary", "children")],
+                         [("postings-table", "getRowsRequest", {"startRow": 0, "endRow": 20, "sortModel": []})],
+                         [("filters", "data", store)])
     texts.append(json.dumps(table))
     text = "\n".join(texts)
     assert "Traceback" not in text and "could not be drawn" not in text
