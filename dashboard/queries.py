@@ -370,15 +370,21 @@ class DashboardData:
         """week_start, tier ('builder' | 'literacy'), postings."""
         return self._long(f, "tier_", TIERS, "tier")
 
+    def _last_two_weeks(self, f: Filters) -> tuple[dt.date, dt.date]:
+        """The Mondays of the range's last and previous week with postings (a Monday with none before any)."""
+        weeks = self.weeks(f)
+        none = dt.date(1970, 1, 5)
+        last = weeks["week_start"].iloc[-1] if len(weeks) else none
+        prev = weeks["week_start"].iloc[-2] if len(weeks) > 1 else none
+        return last, prev
+
     def skills(self, f: Filters) -> pd.DataFrame:
         """Per skill: total postings over the range, per seniority level, last and previous week.
 
         One array-join scan grouped by skill only (grouping by skill x level is ~4x slower).
         Skills outside the selected categories are dropped (the category filter is also a skill filter).
         """
-        weeks = self.weeks(f)
-        last = weeks["week_start"].iloc[-1] if len(weeks) else dt.date(1970, 1, 5)
-        prev = weeks["week_start"].iloc[-2] if len(weeks) > 1 else dt.date(1970, 1, 5)
+        last, prev = self._last_two_weeks(f)
 
         def compute() -> pd.DataFrame:
             where, params = self._where(f)
@@ -402,9 +408,7 @@ class DashboardData:
     def general_skills(self, f: Filters) -> pd.DataFrame:
         """Per general-tech skill (java, git, postgresql…, never counted as AI): total postings over the
         range under the same filters, and in the last and previous week."""
-        weeks = self.weeks(f)
-        last = weeks["week_start"].iloc[-1] if len(weeks) else dt.date(1970, 1, 5)
-        prev = weeks["week_start"].iloc[-2] if len(weeks) > 1 else dt.date(1970, 1, 5)
+        last, prev = self._last_two_weeks(f)
 
         def compute() -> pd.DataFrame:
             where, params = self._where(f)
