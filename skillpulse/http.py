@@ -39,11 +39,10 @@ class HttpError(RuntimeError):
 class RetryableError(Exception):
     """A failure worth retrying; ``retry_after`` is the server's requested wait in seconds."""
 
-    def __init__(self, reason: str, retry_after: float | None = None, status: int = 0):
+    def __init__(self, reason: str, retry_after: float | None = None):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -150,9 +149,9 @@ class JsonClient:
         status = response.status_code
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429:
-            raise RetryableError("rate limited (HTTP 429)", retry_after, status)
+            raise RetryableError("rate limited (HTTP 429)", retry_after)
         if status >= 500:
-            raise RetryableError(f"server error (HTTP {status})", retry_after, status)
+            raise RetryableError(f"server error (HTTP {status})", retry_after)
         if status >= 300:
             raise self.refuse(response)
         try:
