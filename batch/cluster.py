@@ -133,7 +133,8 @@ def points_frame(result: ClusterResult):
     import pandas as pd
 
     return pd.DataFrame({
-        "skill": result.skills, "cluster": result.clusters, "cluster_label": [result.labels[c] for c in result.clusters],
+        "skill": result.skills, "cluster": result.clusters,
+        "cluster_label": [result.labels[c] for c in result.clusters],
         "count": result.counts, "x": [p[0] for p in result.xyz], "y": [p[1] for p in result.xyz],
         "z": [p[2] for p in result.xyz], "x2d": [q[0] for q in result.xy], "y2d": [q[1] for q in result.xy],
     })

@@ -14,7 +14,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from schemas.postings import EnrichedPosting
-from schemas.tables import PIPELINE_VERSIONS, POSTING_SIGHTINGS, POSTINGS_ALL, SCHEMA_MIGRATIONS, SKILL_TAXONOMY, PostingRow, SightingRow
+from schemas.tables import (
+    PIPELINE_VERSIONS, POSTING_SIGHTINGS, POSTINGS_ALL, SCHEMA_MIGRATIONS, SKILL_TAXONOMY, PostingRow, SightingRow,
+)
 from skillpulse.settings import Settings, get_settings, redact_text, redact_url
 
 MIGRATIONS_PACKAGE = "schemas"
