@@ -6,8 +6,9 @@ Loads ``--rows`` synthetic *enriched* postings (numpy + Arrow, consistent with t
 rules: categories and tiers from the skills, seniority and score from ``skillpulse.domain.rules``)
 into a fresh embedded ClickHouse (chDB) in a temp dir, through the real schema (the rollups are plain
 views over the deduplicated ``postings``, computed when read). Then, for three filter states (none;
-source + minimum AI relevance; seniority + category), it times every query of ``dashboard.queries`` and every Dash callback through
-Dash's HTTP endpoint (JSON serialisation included), each ``--runs`` times with the cache cleared
+source + minimum AI relevance; seniority + category), it times every query of ``dashboard.queries``
+and every Dash callback through Dash's HTTP endpoint (JSON serialisation included), each ``--runs``
+times with the cache cleared
 ("cold": the cost of a new filter state) and once more cached. The rollup views the queries avoid
 are timed as the baseline, with the ratio against the scan that replaced them.
 """
