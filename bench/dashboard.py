@@ -8,9 +8,9 @@ into a fresh embedded ClickHouse (chDB) in a temp dir, through the real schema (
 views over the deduplicated ``postings``, computed when read). Then, for three filter states (none;
 source + minimum AI relevance; seniority + category), it times every query of ``dashboard.queries``
 and every Dash callback through Dash's HTTP endpoint (JSON serialisation included), each ``--runs``
-times with the cache cleared
-("cold": the cost of a new filter state) and once more cached. The rollup views the queries avoid
-are timed as the baseline, with the ratio against the scan that replaced them.
+times with the cache cleared ("cold": the cost of a new filter state) and once more cached. The
+rollup views the queries avoid are timed as the baseline, with the ratio against the scan that
+replaced them.
 """
 from __future__ import annotations
 
