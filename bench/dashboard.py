@@ -274,7 +274,7 @@ def main() -> None:
         notes.append(f"{label}: last callback to answer was mostly '{max(set(slowest), key=slowest.count)}'")
     console.print(table)
 
-    base = Table(title="baseline: the rollup views (uniqExact states merged at read time) vs the scan used (ms, p50)")
+    base = Table(title="baseline: the rollup views (plain views over the deduplicated postings) vs the scan used (ms, p50)")
     for column in ("question", "rollup view", "scan of postings_all FINAL", "rollup / scan"):
         base.add_column(column)
     pairs = {
