@@ -31,7 +31,7 @@ browser:  ## Install Debian's chromium + chromium-driver when missing (for the d
 test: setup browser  ## Run every test (unit, real Kafka, chDB, headless Chromium)
 	$(BIN)/pytest
 
-test-fast: setup  ## Only the pure-function tests (no Kafka, no browser, no torch)
+test-fast: setup  ## Tests without the kafka, browser or slow markers: pure functions and in-process chDB
 	$(BIN)/pytest -m "not kafka and not browser and not slow"
 
 test-faults: setup  ## Only the fault-injection suite (kill -9, broker restart, outages, poison)

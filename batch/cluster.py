@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-CLUSTER_COLUMNS = ("run_id", "week_start", "skill", "cluster", "x", "y", "z", "count", "x2d", "y2d", "cluster_label")
+from schemas.tables import SKILL_CLUSTERS, ClusterRow
+
 
 
 @dataclass
@@ -122,50 +123,31 @@ def write_clusters(client, database: str, run_id: str, week: dt.date, result: Cl
     """Replace the run's rows in ``skill_clusters``; returns rows written."""
     client.command(f"DELETE FROM {database}.skill_clusters WHERE run_id = {{run:String}}",
                    parameters={"run": run_id})
-    rows = [[run_id, week, s, c, p[0], p[1], p[2], n, q[0], q[1], result.labels[c]]
+    rows = [ClusterRow(run_id, week, s, c, p[0], p[1], p[2], n, q[0], q[1], result.labels[c])
             for s, n, c, p, q in zip(result.skills, result.counts, result.clusters, result.xyz, result.xy)]
-    if rows:
-        client.insert(f"{database}.skill_clusters", rows, column_names=CLUSTER_COLUMNS)
-    return len(rows)
+    return SKILL_CLUSTERS.insert(client, database, rows)
+
+
+def points_frame(result: ClusterResult):
+    """The result as ``skill_clusters`` columns (skill, cluster, cluster_label, count, x, y, z, x2d, y2d)."""
+    import pandas as pd
+
+    return pd.DataFrame({
+        "skill": result.skills, "cluster": result.clusters,
+        "cluster_label": [result.labels[c] for c in result.clusters],
+        "count": result.counts, "x": [p[0] for p in result.xyz], "y": [p[1] for p in result.xyz],
+        "z": [p[2] for p in result.xyz], "x2d": [q[0] for q in result.xy], "y2d": [q[1] for q in result.xy],
+    })
 
 
 def plot(result: ClusterResult, out_dir: Path, title: str) -> list[Path]:
-    """``skills_2d.png`` (matplotlib) and ``skills_3d.html`` (plotly, self-contained) in ``out_dir``."""
-    import matplotlib
+    """``skills_2d.png`` (matplotlib) and ``skills_3d.html`` (plotly, self-contained) in ``out_dir``.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import plotly.graph_objects as go
+    Drawn by ``dashboard.report.write_cluster_plots``, as ``skillpulse report`` draws the stored map.
+    """
+    from dashboard.report import write_cluster_plots
 
     out_dir.mkdir(parents=True, exist_ok=True)
     if not result.skills:
         return []
-    png, html = out_dir / "skills_2d.png", out_dir / "skills_3d.html"
-    sizes = [20 + 180 * (c / max(result.counts)) for c in result.counts]
-    fig, ax = plt.subplots(figsize=(11, 8), dpi=110)
-    cmap = plt.get_cmap("tab20")
-    ax.scatter([p[0] for p in result.xy], [p[1] for p in result.xy], s=sizes,
-               c=[cmap(c % 20) for c in result.clusters], alpha=0.75, edgecolors="white", linewidths=0.5)
-    top = set(sorted(range(len(result.skills)), key=lambda i: -result.counts[i])[:40])
-    for i in top:
-        ax.annotate(result.skills[i], result.xy[i], fontsize=7, alpha=0.85, xytext=(3, 3), textcoords="offset points")
-    ax.set_title(f"{title}: {len(result.skills)} skills, {result.k} clusters (UMAP 2-D)")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    fig.tight_layout()
-    fig.savefig(png)
-    plt.close(fig)
-
-    fig3 = go.Figure()
-    for c in sorted(set(result.clusters)):
-        idx = [i for i, v in enumerate(result.clusters) if v == c]
-        fig3.add_trace(go.Scatter3d(
-            x=[result.xyz[i][0] for i in idx], y=[result.xyz[i][1] for i in idx], z=[result.xyz[i][2] for i in idx],
-            mode="markers+text", text=[result.skills[i] for i in idx], name=f"{c}: {result.labels[c]}",
-            marker={"size": [4 + 10 * result.counts[i] / max(result.counts) for i in idx]},
-            hovertemplate="%{text}<br>postings: %{customdata}<extra></extra>",
-            customdata=[result.counts[i] for i in idx], textfont={"size": 9}))
-    fig3.update_layout(title=f"{title}: skill clusters (UMAP 3-D)", legend_title="cluster",
-                       margin={"l": 0, "r": 0, "t": 40, "b": 0})
-    fig3.write_html(html, include_plotlyjs=True, full_html=True)
-    return [png, html]
+    return write_cluster_plots(points_frame(result), out_dir / "skills_2d.png", out_dir / "skills_3d.html", title)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from skillpulse.extraction.bio import Span
 from schemas.postings import RawPosting
 from skillpulse.domain.taxonomy import Taxonomy, default_taxonomy
+from skillpulse.domain.weeks import monday
 
 # Canonical taxonomy skill -> spellings the taxonomy does not know (none contains a taxonomy term).
 UNKNOWN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -126,7 +127,7 @@ def synthetic_goldset(n: int, seed: int = 0, *, end_week: dt.date = dt.date(2024
     taxonomy = taxonomy or default_taxonomy()
     rng = random.Random(seed)
     vocab = _vocabulary(taxonomy)
-    first = end_week - dt.timedelta(days=end_week.weekday()) - dt.timedelta(weeks=weeks - 1)
+    first = monday(end_week) - dt.timedelta(weeks=weeks - 1)
     out: list[GoldPosting] = []
     for i in range(n):
         parts: list[str] = []

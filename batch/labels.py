@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from skillpulse.extraction.bio import Span
 from skillpulse.extraction.resolve import skill_name
 from skillpulse.domain.taxonomy import Taxonomy
+from skillpulse.domain.text import is_word_char
 
 PROMPT_VERSION = "fewshot-v1"
 MAX_LLM_CHARS = 6000  # longer ads are cut: cost stays bounded, spans past the cut are not labelled
@@ -132,10 +133,6 @@ def parse_reply(content: str) -> LabelReply:
         raise ValueError(f"reply is not {{\"skills\": [str]}}: {exc.errors()[0]['msg']}") from None
 
 
-def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch in "+#&_"
-
-
 def locate(text: str, mentions: Sequence[str], taxonomy: Taxonomy) -> tuple[list[Span], int]:
     """Every whole-word occurrence of each mention in ``text``; mentions absent from it are dropped.
 
@@ -149,8 +146,8 @@ def locate(text: str, mentions: Sequence[str], taxonomy: Taxonomy) -> tuple[list
         found = False
         for m in re.finditer(re.escape(mention), text):
             s, e = m.start(), m.end()
-            if (s > 0 and _is_word(text[s - 1]) and _is_word(text[s])) or \
-               (e < len(text) and _is_word(text[e]) and _is_word(text[e - 1])):
+            if (s > 0 and is_word_char(text[s - 1]) and is_word_char(text[s])) or \
+               (e < len(text) and is_word_char(text[e]) and is_word_char(text[e - 1])):
                 continue
             hits.append(Span(s, e, mention, skill_name(taxonomy, mention)))
             found = True

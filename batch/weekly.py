@@ -16,26 +16,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from skillpulse.extraction.bio import Span
 from batch.labels import Item, LLMLabeller, TaxonomyLabeller
+from schemas.tables import (
+    BATCH_RUNS, MODEL_SKILLS, SKILL_CANDIDATES, SKILL_LABELS, BatchRunRow, CandidateRow, LabelRow, ModelSkillRow,
+)
+from skillpulse.extraction.bio import Span
 from skillpulse.domain.taxonomy import default_taxonomy
 from skillpulse.domain.text import readable
+from skillpulse.domain.weeks import monday
 from skillpulse.settings import Settings
 
 log = logging.getLogger(__name__)
-LABEL_COLUMNS = ("posting_key", "label_source", "prompt_version", "text_sha", "spans", "dropped", "run_id")
-CANDIDATE_COLUMNS = ("skill", "count", "examples", "model_version", "run_id", "week_start", "growth")
-MODEL_SKILL_COLUMNS = ("pipeline_version", "posting_key", "skill", "surface", "model_version", "run_id")
 MIN_LABELLED = 10
 MIN_PROMOTE_F1 = 0.5  # a model below this strict F1 is never promoted, even as the first one
 
 
 class BatchError(RuntimeError):
     """The batch cannot run as asked; the message says what to do."""
-
-
-def monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
 
 
 def run_id_for(week: dt.date, weeks: int) -> str:
@@ -144,10 +141,9 @@ def relabel(client, database: str, postings, labeller, run_id: str, step: _Step 
     if step:
         step.advance(labeller.stats.cache_hits)
     fresh = labeller.label(todo, progress=(step.advance if step else None))
-    rows = [[lab.posting_key, labeller.source, labeller.version, lab.text_sha,
-             [(s.start, s.end, s.text, s.skill) for s in lab.spans], lab.dropped, run_id] for lab in fresh]
-    for lo in range(0, len(rows), 5000):
-        client.insert(f"{database}.skill_labels", rows[lo:lo + 5000], column_names=LABEL_COLUMNS)
+    rows = [LabelRow(lab.posting_key, labeller.source, labeller.version, lab.text_sha,
+                     [(s.start, s.end, s.text, s.skill) for s in lab.spans], lab.dropped, run_id) for lab in fresh]
+    SKILL_LABELS.insert(client, database, rows, chunk=5000)
     text = {i.posting_key: i.text for i in items}
     examples = [Example(k, text[k], spans) for k, (sha, spans) in cache.items() if text.get(k) is not None
                 and sha == Item(k, text[k]).sha]
@@ -238,10 +234,9 @@ def write_candidates(client, database: str, run_id: str, week: dt.date, model_ve
                      growth: dict[str, int] | None = None) -> int:
     client.command(f"DELETE FROM {database}.skill_candidates WHERE run_id = {{run:String}}", parameters={"run": run_id})
     growth = growth or {}
-    rows = [[c.skill, c.count, c.examples, model_version, run_id, week, growth.get(c.skill, 0)] for c in candidates]
-    if rows:
-        client.insert(f"{database}.skill_candidates", rows, column_names=CANDIDATE_COLUMNS)
-    return len(rows)
+    rows = [CandidateRow(c.skill, c.count, c.examples, model_version, run_id, week, growth.get(c.skill, 0))
+            for c in candidates]
+    return SKILL_CANDIDATES.insert(client, database, rows)
 
 
 def write_model_skills(client, database: str, run_id: str, model_version: str, keys: list[str],
@@ -251,11 +246,9 @@ def write_model_skills(client, database: str, run_id: str, model_version: str, k
 
     version = active_version(client, database) or ""
     client.command(f"DELETE FROM {database}.model_skills WHERE run_id = {{run:String}}", parameters={"run": run_id})
-    rows = [[version, key, skill, surface, model_version, run_id]
+    rows = [ModelSkillRow(version, key, skill, surface, model_version, run_id)
             for key, found in zip(keys, per_posting, strict=True) for skill, surface in found.items()]
-    for lo in range(0, len(rows), 20000):
-        client.insert(f"{database}.model_skills", rows[lo:lo + 20000], column_names=MODEL_SKILL_COLUMNS)
-    return len(rows)
+    return MODEL_SKILLS.insert(client, database, rows, chunk=20000)
 
 
 def candidate_growth(client, database: str, keys: list[str], per_posting: list[dict[str, str]],
@@ -276,9 +269,8 @@ def candidate_growth(client, database: str, keys: list[str], per_posting: list[d
 
 def _record_run(client, database: str, run_id: str, start: dt.date, end: dt.date, status: str, summary: dict,
                 started: dt.datetime) -> None:
-    client.insert(f"{database}.batch_runs",
-                  [[run_id, start, end, status, json.dumps(summary, default=str), started, dt.datetime.now(dt.UTC)]],
-                  column_names=("run_id", "window_start", "window_end", "status", "summary", "started_at", "finished_at"))
+    BATCH_RUNS.insert(client, database, [BatchRunRow(run_id, start, end, status, json.dumps(summary, default=str),
+                                                     started, dt.datetime.now(dt.UTC))])
 
 
 def run_weekly(client, settings: Settings, week: dt.date | None = None, weeks: int = 4, *,

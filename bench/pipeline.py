@@ -79,12 +79,13 @@ def run_baseline(settings, bootstrap: str, group: str, version: str, producer: P
 
     from skillpulse.domain.enrich import default_enricher
     from skillpulse.domain.keys import posting_key
-    from skillpulse.storage import insert_postings, insert_sightings, kafka_time, posting_row
+    from skillpulse.kafka import CLIENT_MAX_BYTES
+    from skillpulse.storage import insert_postings, insert_sightings, posting_row, sighting_row
     from stream_processors.validate import Rejected, decode_posting
 
     enricher = default_enricher(version)
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False, "fetch.message.max.bytes": 12 * 1024 * 1024})
+                         "enable.auto.commit": False, "fetch.message.max.bytes": CLIENT_MAX_BYTES})
     consumer.subscribe([settings.raw_topic])
     seen: dict[str, tuple[int, int]] = {}
     target = len(producer.postings)
@@ -103,8 +104,8 @@ def run_baseline(settings, bootstrap: str, group: str, version: str, producer: P
             except Rejected:
                 continue
             key = posting_key(raw.title, raw.company, raw.location)
-            sightings.append([version, key, raw.source, raw.posted_date, msg.partition(), msg.offset(),
-                              kafka_time(msg.timestamp()[1])])
+            sightings.append(sighting_row(version, key, raw.source, raw.posted_date, msg.partition(), msg.offset(),
+                                          msg.timestamp()[1]))
             if seen.setdefault(key, (msg.partition(), msg.offset())) == (msg.partition(), msg.offset()):
                 firsts.append((msg, raw))
         enriched = enricher.enrich_many([raw for _, raw in firsts])

@@ -13,6 +13,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 
 from dashboard import figures, metrics
 from dashboard.filters import AI_RELEVANT, LEVELS, Filters, build, from_query
+from dashboard.layout import PAGE_SIZE
 from dashboard.queries import DashboardData, DataError
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def register(app: Dash, data: DashboardData) -> None:
         Output("url", "search"), Output("filters", "data"), Output("filter-notes", "children"),
         Output("f-dates", "start_date"), Output("f-dates", "end_date"), Output("f-source", "value"),
         Output("f-seniority", "value"), Output("f-category", "value"), Output("f-min-ai", "value"),
-        Output("f-measure", "value"), Output("f-map", "value"), Output("postings-table", "page_current"),
+        Output("f-measure", "value"), Output("f-map", "value"),
         Output("csv-link", "href"), Output("f-source", "options"),
         Input("url", "search"), *(Input(*w.split(".")) for w in FILTER_WIDGETS),
     )
@@ -105,9 +106,9 @@ def register(app: Dash, data: DashboardData) -> None:
             # From the URL: keep it as given (a rewrite would re-run this and drop the notes).
             new_search = query if not from_url and (search or "") != query else no_update
             return (new_search, to_store(f), _notes(list(f.notes)), *widgets,
-                    0 if not from_url else no_update, "/download/postings.csv" + query, _source_options(f))
+                    "/download/postings.csv" + query, _source_options(f))
         except Exception as exc:  # noqa: BLE001
-            return (no_update, to_store(Filters()), _notes([_message(exc)], "error"), *(no_update,) * 8, 0, no_update,
+            return (no_update, to_store(Filters()), _notes([_message(exc)], "error"), *(no_update,) * 8, no_update,
                     no_update)
 
     def _source_options(f: Filters) -> list[dict[str, str]]:
@@ -245,7 +246,7 @@ def register(app: Dash, data: DashboardData) -> None:
         f = from_store(store)
         run, points = data.clusters()
         if points.empty:
-            return figures.cluster_map(points, f.map_mode, run), ""
+            return figures.cluster_map(points, f.map_mode), ""
         if f.categories:
             tax = data.taxonomy()
             keep = set(tax.loc[tax["category"].isin(f.categories), "skill"])
@@ -255,7 +256,7 @@ def register(app: Dash, data: DashboardData) -> None:
         note = (f"Batch run {run['run_id']} (week of {_week(run['week_start'])}): {len(points):,} skills in "
                 f"{points['cluster'].nunique()} clusters. The map covers the batch's window; of the filters, only "
                 "the skill category applies here.")
-        return figures.cluster_map(points, f.map_mode, run), note
+        return figures.cluster_map(points, f.map_mode), note
 
     @app.callback(Output("candidates", "children"), Input("filters", "data"))
     @guarded(lambda m: html.P(m, className="empty"), data)
@@ -272,20 +273,26 @@ def register(app: Dash, data: DashboardData) -> None:
         return [html.P(f"Run {run['run_id']}", className="card-note"),
                 html.Table([html.Thead(head), html.Tbody(body)], className="simple-table")]
 
-    # --- postings table (server-side paging and sorting) ----------------------------------------
-    @app.callback(Output("postings-table", "data"), Output("postings-table", "page_count"),
-                  Output("table-summary", "children"), Output("postings-table", "tooltip_data"),
-                  Input("filters", "data"), Input("postings-table", "page_current"),
-                  Input("postings-table", "page_size"), Input("postings-table", "sort_by"),
-                  State("postings-table", "page_count"))
-    @guarded(lambda m: ([], 1, m, []), data)
-    def table(store, page, size, sort_by, _count):
+    # --- postings grid (AG Grid, infinite row model: server-side paging and sorting) ---------------
+    # The grid asks for one page (a block of rows, with its sort model); ClickHouse answers it. A new
+    # filter state empties the grid's block cache and goes back to page 1, so it asks again.
+    app.clientside_callback(
+        """function (store) {
+            dash_ag_grid.getApiAsync("postings-table").then(function (api) {
+                api.purgeInfiniteCache();
+                api.paginationGoToFirstPage();
+            });
+        }""",
+        Input("filters", "data"), prevent_initial_call=True)
+
+    @app.callback(Output("postings-table", "getRowsResponse"), Output("table-summary", "children"),
+                  Input("postings-table", "getRowsRequest"), State("filters", "data"))
+    @guarded(lambda m: ({"rowData": [], "rowCount": 0}, m), data)
+    def table(request, store):
         f = from_store(store)
-        size = int(size or 20)
-        result = data.postings_page(f, int(page or 0), size, sort_by)
-        pages = max(1, -(-result.total // size))
-        summary = (f"{result.total:,} postings · page {min(int(page or 0) + 1, pages):,} of {pages:,}"
-                   if result.total else "No postings match these filters.")
-        tips = [{"skills": {"value": r["skills"], "type": "text"}, "title": {"value": r["title"], "type": "text"}}
-                for r in result.rows]
-        return result.rows, pages, summary, tips
+        request = request or {}
+        start = max(0, int(request.get("startRow") or 0))
+        size = max(1, int(request.get("endRow") or start + PAGE_SIZE) - start)
+        result = data.postings_page(f, start // size, size, request.get("sortModel"))
+        summary = f"{result.total:,} postings" if result.total else "No postings match these filters."
+        return {"rowData": result.rows, "rowCount": result.total}, summary

@@ -29,8 +29,7 @@ CATEGORY_COLORS = dict(zip(CATEGORIES, ["#4c78a8", "#f58518", "#54a24b", "#e4575
 TIER_COLORS = {"builder": "#2e4a87", "literacy": "#f2a541"}
 CLUSTER_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#eeca3b", "#b279a2", "#ff9da6",
                   "#9d755d", "#bab0ac", "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
-LEVEL_LABELS = {"entry": "Entry", "mid": "Mid", "senior": "Senior", "lead": "Lead", "director": "Director",
-                "vp": "VP", "executive": "Executive"}
+LEVEL_LABELS = {level: "VP" if level == "vp" else level.title() for level in LEVELS}
 CATEGORY_LABELS = {"ml_engineering": "ML engineering", "data_science": "Data science",
                    "ai_infrastructure": "AI infrastructure", "ai_product": "AI product", "ai_strategy": "AI strategy",
                    "general": "General tech"}
@@ -76,7 +75,7 @@ def _pct(value: float) -> str:
 
 
 def volume(weeks: pd.DataFrame) -> go.Figure:
-    """Postings per week, AI-relevant postings, and a 4-week moving average (seed 5.1)."""
+    """Postings per week, AI-relevant postings, and a 4-week moving average."""
     if weeks.empty:
         return empty("No postings match these filters.")
     weeks = weeks.sort_values("week_start")
@@ -99,7 +98,7 @@ def volume(weeks: pd.DataFrame) -> go.Figure:
 
 
 def top_skills(skills: pd.DataFrame, taxonomy: pd.DataFrame, total: int, measure: str, n: int = 10) -> go.Figure:
-    """The ``n`` most requested skills over the range, coloured by category (seed 5.2)."""
+    """The ``n`` most requested skills over the range, coloured by category."""
     if skills.empty or not total:
         return empty("No skills found in the postings that match these filters.")
     top = skills.nlargest(n, "total").iloc[::-1]
@@ -141,7 +140,7 @@ def movers(rising: list[Mover], falling: list[Mover], last_week: str, prev_week:
 
 
 def seniority(weekly: pd.DataFrame, measure: str) -> go.Figure:
-    """Postings per seniority level over the range (seed 5.3)."""
+    """Postings per seniority level over the range."""
     if weekly.empty:
         return empty("No postings match these filters.")
     totals = weekly.groupby("seniority_level")["postings"].sum()
@@ -210,8 +209,13 @@ def tiers(frame: pd.DataFrame, weeks: pd.DataFrame, measure: str) -> go.Figure:
                   "No postings mention AI engineering or AI literacy skills under these filters.")
 
 
-def cluster_map(points: pd.DataFrame, mode: str, run: dict) -> go.Figure:
-    """The weekly batch's skill map: UMAP coordinates, colour = cluster, size ~ postings."""
+def cluster_map(points: pd.DataFrame, mode: str, title: str | None = None) -> go.Figure:
+    """The weekly batch's skill map: UMAP coordinates, colour = cluster, size ~ postings.
+
+    ``points`` holds ``skill_clusters`` columns (skill, cluster, cluster_label, count, x, y, z, x2d,
+    y2d); ``mode`` is ``2d`` or ``3d``. The dashboard, ``skillpulse report`` and the batch's
+    ``skills_3d.html`` all draw it here.
+    """
     if points.empty:
         return empty("No skill clusters yet: run `skillpulse batch weekly`.", height=480)
     three_d = mode == "3d"
@@ -235,7 +239,7 @@ def cluster_map(points: pd.DataFrame, mode: str, run: dict) -> go.Figure:
                                      mode="markers", marker={"size": sizes, "color": color, "opacity": 0.8,
                                                              "line": {"width": 0.5, "color": "white"}},
                                      **common))
-    fig = _layout(fig, None, None, None, height=520)
+    fig = _layout(fig, title, None, None, height=520)
     fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02, "font": {"size": 11}}, margin={"r": 8})
     fig.update_xaxes(showticklabels=False, title_text=None, zeroline=False)
     fig.update_yaxes(showticklabels=False, title_text=None, zeroline=False, rangemode="normal")

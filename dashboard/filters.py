@@ -12,10 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from schemas.postings import SeniorityLevel
+from schemas.postings import SENIORITY_LEVELS
 from skillpulse.domain.taxonomy import CATEGORIES
+from skillpulse.domain.weeks import monday
 
-LEVELS: tuple[str, ...] = tuple(level.value for level in SeniorityLevel)
+LEVELS = SENIORITY_LEVELS
 MEASURES = ("count", "share")
 MAP_MODES = ("2d", "3d")
 # ClickHouse's Date type covers 1970-01-01 .. 2149-06-06; wider ranges are clamped.
@@ -24,11 +25,6 @@ MAX_DATE = dt.date(2149, 6, 6)
 MAX_VALUES = 50          # per multi-value filter
 MAX_VALUE_CHARS = 200    # per value
 AI_RELEVANT = 0.5        # the KPI's rule: ai_relevance_score >= 0.5
-
-
-def monday(day: dt.date) -> dt.date:
-    """The Monday of ``day``'s week (weeks start on Monday, as ``toMonday`` in the rollups)."""
-    return day - dt.timedelta(days=day.weekday())
 
 
 @dataclass(frozen=True)
@@ -49,11 +45,6 @@ class Filters:
     def key(self) -> tuple:
         """A hashable key of everything that changes query results (the cache key)."""
         return (self.start, self.end, self.sources, self.levels, self.categories, self.min_ai)
-
-    @property
-    def is_default(self) -> bool:
-        """No restriction beyond the date range (the rollup-friendly state)."""
-        return not (self.sources or self.levels or self.categories or self.min_ai > 0)
 
     # --- SQL --------------------------------------------------------------------------------
     def where(self, version: str) -> tuple[str, dict[str, Any]]:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import dash_table, dcc, html
+import dash_ag_grid as dag
+from dash import dcc, html
 
 from dashboard.figures import CATEGORY_LABELS, LEVEL_LABELS, empty
 from dashboard.filters import AI_RELEVANT, LEVELS
@@ -11,15 +12,20 @@ from skillpulse.domain.taxonomy import CATEGORIES
 
 GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False}
 
+PAGE_SIZE = 20  # rows per page of the postings grid: one server request per page
+# The postings grid's columns. Sorting and paging run in ClickHouse (dashboard.queries.postings_page);
+# ``sortable`` columns are the ones it may sort by (queries.SORTABLE).
 TABLE_COLUMNS = [
-    {"name": "Posted", "id": "posted_date"},
-    {"name": "Title", "id": "title"},
-    {"name": "Company", "id": "company"},
-    {"name": "Location", "id": "location"},
-    {"name": "Source", "id": "source"},
-    {"name": "Seniority", "id": "seniority_level"},
-    {"name": "AI score", "id": "ai_relevance_score", "type": "numeric"},
-    {"name": "Skills", "id": "skills"},
+    {"headerName": "Posted", "field": "posted_date", "sortable": True, "width": 110},
+    {"headerName": "Title", "field": "title", "sortable": True, "tooltipField": "title", "flex": 2, "minWidth": 180},
+    {"headerName": "Company", "field": "company", "sortable": True, "flex": 1, "minWidth": 120},
+    {"headerName": "Location", "field": "location", "sortable": True, "flex": 1, "minWidth": 110},
+    {"headerName": "Source", "field": "source", "sortable": True, "width": 110},
+    {"headerName": "Seniority", "field": "seniority_level", "sortable": True, "width": 110},
+    {"headerName": "AI score", "field": "ai_relevance_score", "sortable": True, "width": 100, "type": "rightAligned",
+     "valueFormatter": {"function": "params.value == null ? '' : Number(params.value).toFixed(2)"}},
+    {"headerName": "Skills", "field": "skills", "sortable": False, "tooltipField": "skills", "flex": 2,
+     "minWidth": 180},
 ]
 
 
@@ -121,17 +127,14 @@ def build(sources: list[str], first: str | None, last: str | None, problem: str 
                   html.Div([html.Span(id="table-summary", className="card-note"),
                             html.A("Download CSV", id="csv-link", href="/download/postings.csv", className="button",
                                    target="_blank")], className="table-bar"),
-                  dash_table.DataTable(
-                      id="postings-table", columns=TABLE_COLUMNS, data=[], page_action="custom",
-                      page_current=0, page_size=20, page_count=1, sort_action="custom", sort_mode="single",
-                      sort_by=[], style_as_list_view=True,
-                      style_table={"overflowX": "auto"},
-                      style_cell={"fontFamily": "inherit", "fontSize": "13px", "padding": "6px 10px",
-                                  "textAlign": "left", "maxWidth": "380px", "overflow": "hidden",
-                                  "textOverflow": "ellipsis", "whiteSpace": "nowrap"},
-                      style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6", "color": "#374151"},
-                      style_data_conditional=[{"if": {"row_index": "odd"}, "backgroundColor": "#fafafa"}],
-                      tooltip_delay=300, tooltip_duration=None),
+                  dag.AgGrid(
+                      id="postings-table", columnDefs=TABLE_COLUMNS, rowModelType="infinite",
+                      defaultColDef={"resizable": True, "suppressHeaderMenuButton": True},
+                      dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE,
+                                       "paginationPageSizeSelector": False, "cacheBlockSize": PAGE_SIZE,
+                                       "maxBlocksInCache": 50, "infiniteInitialRowCount": PAGE_SIZE,
+                                       "tooltipShowDelay": 300, "rowHeight": 34, "headerHeight": 38},
+                      style={"height": f"{38 + 34 * PAGE_SIZE + 52}px", "width": "100%"}),
                   wide=True, card_id="card-postings"),
         ], className="grid"),
         html.Footer([

@@ -40,7 +40,7 @@ CSV_MAX_ROWS = 100_000  # default of CSV_MAX_ROWS (settings.csv_max_rows)
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such cells go
 # out with a leading apostrophe, which spreadsheets show as text and do not evaluate.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_SQL = "('=', '+', '-', '@', '\\t', '\\r')"  # the same characters as ClickHouse literals
+_FORMULA_SQL = "(" + ", ".join("'" + {"\t": "\\t", "\r": "\\r"}.get(c, c) + "'" for c in FORMULA_STARTS) + ")"
 
 
 def _csv_cell(expr: str, name: str) -> str:
@@ -370,15 +370,21 @@ class DashboardData:
         """week_start, tier ('builder' | 'literacy'), postings."""
         return self._long(f, "tier_", TIERS, "tier")
 
+    def _last_two_weeks(self, f: Filters) -> tuple[dt.date, dt.date]:
+        """The Mondays of the range's last and previous week with postings (a Monday with none before any)."""
+        weeks = self.weeks(f)
+        none = dt.date(1970, 1, 5)
+        last = weeks["week_start"].iloc[-1] if len(weeks) else none
+        prev = weeks["week_start"].iloc[-2] if len(weeks) > 1 else none
+        return last, prev
+
     def skills(self, f: Filters) -> pd.DataFrame:
         """Per skill: total postings over the range, per seniority level, last and previous week.
 
         One array-join scan grouped by skill only (grouping by skill x level is ~4x slower).
         Skills outside the selected categories are dropped (the category filter is also a skill filter).
         """
-        weeks = self.weeks(f)
-        last = weeks["week_start"].iloc[-1] if len(weeks) else dt.date(1970, 1, 5)
-        prev = weeks["week_start"].iloc[-2] if len(weeks) > 1 else dt.date(1970, 1, 5)
+        last, prev = self._last_two_weeks(f)
 
         def compute() -> pd.DataFrame:
             where, params = self._where(f)
@@ -402,9 +408,7 @@ class DashboardData:
     def general_skills(self, f: Filters) -> pd.DataFrame:
         """Per general-tech skill (java, git, postgresql…, never counted as AI): total postings over the
         range under the same filters, and in the last and previous week."""
-        weeks = self.weeks(f)
-        last = weeks["week_start"].iloc[-1] if len(weeks) else dt.date(1970, 1, 5)
-        prev = weeks["week_start"].iloc[-2] if len(weeks) > 1 else dt.date(1970, 1, 5)
+        last, prev = self._last_two_weeks(f)
 
         def compute() -> pd.DataFrame:
             where, params = self._where(f)
@@ -418,16 +422,17 @@ class DashboardData:
 
     # --- postings table -----------------------------------------------------------------------
     def _order(self, sort: list[dict[str, Any]] | None) -> str:
+        """ORDER BY of an AG Grid sort model (``[{"colId": ..., "sort": "asc" | "desc"}]``); other columns ignored."""
         parts = []
         for item in sort or []:
-            column = item.get("column_id") if isinstance(item, dict) else None
+            column = item.get("colId") if isinstance(item, dict) else None
             if column in SORTABLE:
-                parts.append(f"{column} {'DESC' if item.get('direction') == 'desc' else 'ASC'}")
+                parts.append(f"{column} {'DESC' if item.get('sort') == 'desc' else 'ASC'}")
         return ", ".join(parts + ["posted_date DESC", "posting_key"])
 
     def postings_page(self, f: Filters, page: int = 0, size: int = 25,
                       sort: list[dict[str, Any]] | None = None) -> Page:
-        """One page of the filtered postings (server-side paging and sorting)."""
+        """One page of the filtered postings (server-side paging and sorting; ``sort`` is an AG Grid sort model)."""
         page = max(0, min(int(page or 0), 10_000_000))
         size = max(1, min(int(size or 25), 500))
         order = self._order(sort)
@@ -438,7 +443,7 @@ class DashboardData:
             params.update(limit=size, offset=page * size)
             frame = self.query(
                 "SELECT posted_date, title, company, location, toString(source) AS source,"
-                " toString(seniority_level) AS seniority_level, round(ai_relevance_score, 2) AS ai_relevance_score,"
+                " toString(seniority_level) AS seniority_level, round(toFloat64(ai_relevance_score), 2) AS ai_relevance_score,"
                 " arrayStringConcat(extracted_skills, ', ') AS skills"
                 " FROM {db}.postings_all FINAL WHERE " + where +
                 " ORDER BY " + order + " LIMIT {limit:UInt32} OFFSET {offset:UInt64}", params, TABLE_COLUMNS)
@@ -460,7 +465,7 @@ class DashboardData:
             _csv_cell("toString(source)", "source"), _csv_cell("toString(seniority_level)", "seniority_level"),
         ])
         sql = self._sql(
-            "SELECT posted_date, " + cells + ", round(ai_relevance_score, 2) AS ai_relevance_score, "
+            "SELECT posted_date, " + cells + ", round(toFloat64(ai_relevance_score), 2) AS ai_relevance_score, "
             + _csv_cell("arrayStringConcat(extracted_skills, '; ')", "skills") + ", " + _csv_cell("url", "url") +
             " FROM {db}.postings_all FINAL WHERE " + where +
             " ORDER BY " + self._order(sort) + " LIMIT {max_rows:UInt64}")

@@ -9,6 +9,8 @@ from pathlib import Path
 from dashboard.filters import LEVELS, Filters
 from dashboard.queries import ClientPool, DashboardData, DataError
 
+MAP_LABELS = 40  # the skill map names its most frequent skills
+
 
 def _pyplot():
     import matplotlib
@@ -94,25 +96,42 @@ def _write(out: Path, data: DashboardData) -> tuple[list[Path], list[str]]:
     if points.empty:
         skipped.append("no skill clusters yet: run `skillpulse batch weekly` for the cluster plots")
     else:
-        use_2d = bool((points["x2d"].abs() + points["y2d"].abs()).sum())
-        xs, ys = (points["x2d"], points["y2d"]) if use_2d else (points["x"], points["y"])
-        fig, ax = plt.subplots(figsize=(10, 7))
-        colors = [figures.CLUSTER_COLORS[int(c) % len(figures.CLUSTER_COLORS)] for c in points["cluster"]]
-        top = max(int(points["count"].max()), 1)
-        ax.scatter(xs, ys, c=colors, s=[20 + 300 * (int(c) / top) ** 0.5 for c in points["count"]], alpha=0.8,
-                   edgecolors="white", linewidths=0.5)
-        for x, y, skill, count in zip(xs, ys, points["skill"], points["count"], strict=True):
-            if int(count) >= top * 0.15:
-                ax.annotate(skill, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
-        ax.set_title(f"Skill clusters (UMAP 2D), run {run.get('run_id', '')}")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        fig.tight_layout()
-        written.append(_save(fig, out / "skill_clusters_2d.png", plt))
-        html = out / "skill_clusters_3d.html"
-        figures.cluster_map(points, "3d", run).write_html(str(html), include_plotlyjs=True, full_html=True)
-        written.append(html)
+        title = f"Skill clusters, run {run.get('run_id', '')}"
+        written += write_cluster_plots(points, out / "skill_clusters_2d.png", out / "skill_clusters_3d.html", title)
     return written, skipped
+
+
+def write_cluster_plots(points, png: Path, html: Path, title: str) -> list[Path]:
+    """The skill map as a static 2-D PNG (matplotlib) and an interactive 3-D HTML page (plotly, self-contained).
+
+    ``points`` holds ``skill_clusters`` columns; ``skillpulse report`` and the weekly batch both write
+    their plots here. Returns ``[png, html]``.
+    """
+    from dashboard import figures
+
+    plt = _pyplot()
+    use_2d = bool((points["x2d"].abs() + points["y2d"].abs()).sum())
+    xs, ys = (points["x2d"], points["y2d"]) if use_2d else (points["x"], points["y"])
+    fig, ax = plt.subplots(figsize=(10, 7))
+    colors = [figures.CLUSTER_COLORS[int(c) % len(figures.CLUSTER_COLORS)] for c in points["cluster"]]
+    top = max(int(points["count"].max()), 1)
+    ax.scatter(xs, ys, c=colors, s=[20 + 300 * (int(c) / top) ** 0.5 for c in points["count"]], alpha=0.8,
+               edgecolors="white", linewidths=0.5)
+    labelled = set(points["count"].astype(int).nlargest(MAP_LABELS).index)
+    for i, x, y, skill in zip(points.index, xs, ys, points["skill"], strict=True):
+        if i in labelled:
+            ax.annotate(skill, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    clusters = points["cluster"].nunique()
+    ax.set_title(f"{title}: {len(points)} skills, {clusters} clusters (UMAP 2-D)")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    fig.tight_layout()
+    html.parent.mkdir(parents=True, exist_ok=True)
+    written = [_save(fig, png, plt)]
+    figures.cluster_map(points, "3d", f"{title} (UMAP 3-D)").write_html(str(html), include_plotlyjs=True,
+                                                                       full_html=True)
+    return written + [html]
 
 
 def _save(fig, path: Path, plt) -> Path:

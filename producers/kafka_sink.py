@@ -6,6 +6,7 @@ from typing import Any
 import orjson
 
 from skillpulse.domain.keys import posting_key
+from skillpulse.kafka import MAX_MESSAGE_BYTES
 from skillpulse.settings import Settings
 
 
@@ -33,7 +34,7 @@ class KafkaSink:
             "acks": "all",
             "linger.ms": 20,
             "compression.type": "lz4",
-            "message.max.bytes": 10 * 1024 * 1024,
+            "message.max.bytes": MAX_MESSAGE_BYTES,
             # librdkafka's own log: errors only. Its start-up chatter ("coordinator load in progress:
             # retrying") is expected and retried; failed deliveries are counted by the callbacks.
             "log_level": 3,

@@ -31,6 +31,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.postings import SENIORITY_LEVELS
+from skillpulse.domain.weeks import monday
+
 DEFAULT_COUNT = 2000
 DEFAULT_WEEKS = 16
 DEFAULT_DUPLICATE_RATE = 0.1
@@ -63,7 +66,7 @@ _COMPANY_SUFFIXES = (
 # --------------------------------------------------------------------------------------------
 # Roles: titles per seniority level and the skill mix of the role
 # --------------------------------------------------------------------------------------------
-LEVELS = ("entry", "mid", "senior", "lead", "director", "vp", "executive")
+LEVELS = SENIORITY_LEVELS
 LEVEL_WEIGHTS = (0.15, 0.32, 0.25, 0.13, 0.07, 0.045, 0.035)
 
 # Skill entries: (base probability, growth over the period, alternatives). When an entry fires,
@@ -474,10 +477,6 @@ class SyntheticPosting:
     duplicate_of: int | None  # index (in generation order) of the original, for re-posts
 
 
-def _monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
 def _join(items: Sequence[str], conj: str) -> str:
     if len(items) == 1:
         return items[0]
@@ -584,7 +583,7 @@ class _Generator:
         self.rng = random.Random(seed)
         self.end_date = end_date
         self.weeks = weeks
-        self.first_monday = _monday(end_date) - dt.timedelta(weeks=weeks - 1)
+        self.first_monday = monday(end_date) - dt.timedelta(weeks=weeks - 1)
         self.week_cum = list(_cumulative(_week_weights(self.rng, weeks, trend)))
         # Roles whose demand grows (generative AI) weigh more week by week.
         self.role_cum = [list(_cumulative([r.weight * (1 + r.growth * w / max(weeks - 1, 1)) for r in ROLES]))
@@ -692,7 +691,7 @@ class _Generator:
         used_keys.add(key)
         day = self.first_monday + dt.timedelta(weeks=week, days=rng.choices(range(7), _DAY_WEIGHTS)[0])
         if day > self.end_date:
-            day = self.end_date - dt.timedelta(days=rng.randrange((self.end_date - _monday(self.end_date)).days + 1))
+            day = self.end_date - dt.timedelta(days=rng.randrange((self.end_date - monday(self.end_date)).days + 1))
         week_frac = week / max(self.weeks - 1, 1)
         skills = self.skills(role, week_frac)
         surfaces = [self.surface(s, swedish) for s in skills]

@@ -78,14 +78,7 @@ class SeniorityLevel(str, Enum):
     EXECUTIVE = "executive"
 
 
-class SkillCategory(str, Enum):
-    """The seed's five skill categories."""
-
-    ML_ENGINEERING = "ml_engineering"
-    DATA_SCIENCE = "data_science"
-    AI_INFRASTRUCTURE = "ai_infrastructure"
-    AI_PRODUCT = "ai_product"
-    AI_STRATEGY = "ai_strategy"
+SENIORITY_LEVELS: tuple[str, ...] = tuple(level.value for level in SeniorityLevel)  # least to most senior
 
 
 class RawPosting(BaseModel):

@@ -15,20 +15,18 @@ from typing import Any
 from urllib.parse import urlparse
 
 from schemas.postings import EnrichedPosting
+from schemas.tables import (
+    PIPELINE_VERSIONS, POSTING_SIGHTINGS, POSTINGS_ALL, SCHEMA_MIGRATIONS, SKILL_TAXONOMY, PostingRow, SightingRow,
+)
 from skillpulse.settings import Settings, redact_text, redact_url
 
 MIGRATIONS_PACKAGE = "schemas"
 _SPLIT = re.compile(r";\s*(?:\n|$)")
 _KNOWN_FIELDS = set(EnrichedPosting.model_fields)
 
-POSTING_COLUMNS = (
-    "pipeline_version", "posting_key", "title", "description", "company", "location", "source", "url",
-    "source_id", "language", "posted_date", "scraped_at", "extracted_skills", "skill_categories",
-    "ai_tiers", "seniority_level", "ai_relevance_score", "extra", "kafka_partition", "kafka_offset",
-    "kafka_timestamp", "sighting_version", "general_skills",
-)
-SIGHTING_COLUMNS = ("pipeline_version", "posting_key", "source", "posted_date", "kafka_partition", "kafka_offset",
-                    "kafka_timestamp")
+# The written columns of postings_all and posting_sightings (contracts in ``schemas.tables``).
+POSTING_COLUMNS = POSTINGS_ALL.written
+SIGHTING_COLUMNS = POSTING_SIGHTINGS.written
 _TS_MAX, _PARTITION_MAX, _OFFSET_MAX = (1 << 48) - 1, (1 << 16) - 1, (1 << 64) - 1
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -114,7 +112,7 @@ def migrate(client, database: str, taxonomy=None) -> list[str]:
             continue
         for statement in _statements(sql.replace("{db}", db)):
             client.command(statement)
-        client.insert(f"{db}.schema_migrations", [[name]], column_names=["name"])
+        SCHEMA_MIGRATIONS.insert(client, db, [SCHEMA_MIGRATIONS.row(name)])
         applied.append(name)
     sync_taxonomy(client, db, taxonomy)
     return applied
@@ -129,10 +127,9 @@ def sync_taxonomy(client, database: str, taxonomy=None) -> None:
 
     if taxonomy is None or isinstance(taxonomy, (str, Path)):
         taxonomy = default_taxonomy(str(taxonomy) if taxonomy else None)
-    rows = [[s.name, s.id, s.category, s.tier or "", int(s.seed)] for s in taxonomy.skills.values()]
+    rows = [SKILL_TAXONOMY.row(s.name, s.id, s.category, s.tier or "", int(s.seed)) for s in taxonomy.skills.values()]
     client.command(f"TRUNCATE TABLE IF EXISTS {database}.skill_taxonomy")
-    client.insert(f"{database}.skill_taxonomy", rows,
-                  column_names=["skill", "skill_id", "category", "tier", "is_seed"])
+    SKILL_TAXONOMY.insert(client, database, rows)
 
 
 def sighting_version(timestamp_ms: int, partition: int, offset: int) -> int:
@@ -152,13 +149,13 @@ def kafka_time(timestamp_ms: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(milliseconds=max(timestamp_ms, 0))
 
 
-def posting_row(posting: EnrichedPosting, partition: int = -1, offset: int = -1, timestamp_ms: int = 0) -> list[Any]:
-    """One ``postings_all`` row, in ``POSTING_COLUMNS`` order; unknown fields go to ``extra`` as JSON.
+def posting_row(posting: EnrichedPosting, partition: int = -1, offset: int = -1, timestamp_ms: int = 0) -> PostingRow:
+    """One ``postings_all`` row (``schemas.tables.PostingRow``); unknown fields go to ``extra`` as JSON.
 
     Rows with no Kafka position (``partition`` -1) get version 0: any real sighting replaces them.
     """
     extra = {k: v for k, v in (posting.model_extra or {}).items() if k not in _KNOWN_FIELDS}
-    return [
+    return PostingRow(
         posting.pipeline_version, posting.posting_key, posting.title, posting.description,
         posting.company or "", posting.location or "", posting.source, posting.url or "",
         posting.source_id or "", posting.language or "", posting.posted_date, posting.scraped_at,
@@ -167,19 +164,25 @@ def posting_row(posting: EnrichedPosting, partition: int = -1, offset: int = -1,
         json.dumps(extra, default=str, ensure_ascii=False), partition, offset, kafka_time(timestamp_ms),
         sighting_version(timestamp_ms, partition, offset) if partition >= 0 else 0,
         getattr(posting, "general_skills", None) or [],
-    ]
+    )
+
+
+def sighting_row(version: str, key: str, source: str, posted_date: dt.date, partition: int, offset: int,
+                 timestamp_ms: int) -> SightingRow:
+    """One ``posting_sightings`` row: a valid message consumed, first sighting or repeat."""
+    return SightingRow(version, key, source, posted_date, partition, offset, kafka_time(timestamp_ms))
 
 
 def insert_postings(client, rows: Sequence[Sequence[Any]], database: str) -> None:
     """Insert ``posting_row`` rows in one batch (idempotent: same key and version replaces)."""
     if rows:
-        client.insert(f"{database}.postings_all", rows, column_names=POSTING_COLUMNS)
+        POSTINGS_ALL.insert(client, database, rows)
 
 
 def insert_sightings(client, rows: Sequence[Sequence[Any]], database: str) -> None:
-    """Insert ``SIGHTING_COLUMNS`` rows: every valid message consumed, duplicates included."""
+    """Insert ``schemas.tables.SightingRow`` rows: every valid message consumed, duplicates included."""
     if rows:
-        client.insert(f"{database}.posting_sightings", rows, column_names=SIGHTING_COLUMNS)
+        POSTING_SIGHTINGS.insert(client, database, rows)
 
 
 def set_version_status(client, version: str, status: str, note: str = "", database: str | None = None) -> None:
@@ -190,7 +193,7 @@ def set_version_status(client, version: str, status: str, note: str = "", databa
     """
     if not database:
         raise TypeError("set_version_status: pass database (settings.clickhouse_database)")
-    client.insert(f"{database}.pipeline_versions", [[version, status, note]], column_names=["version", "status", "note"])
+    PIPELINE_VERSIONS.insert(client, database, [PIPELINE_VERSIONS.row(version, status, note)])
 
 
 def active_version(client, database: str) -> str | None:

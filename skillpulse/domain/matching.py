@@ -1,7 +1,8 @@
 """Whole-word, whole-phrase matching of many terms in one pass over a text, in C.
 
-A character is a *word* character if it is a letter or digit or one of ``& + # _`` (so ``c++``,
-``c#``, ``r&d`` are one word); every other character ends a word. A term is found where it stands
+A character is a *word* character if ``skillpulse.domain.text.is_word_char`` says so: a letter or
+digit or one of ``& + # _`` (so ``c++``, ``c#``, ``r&d`` are one word); every other character ends
+a word. A term is found where it stands
 between two non-word characters (or the ends of the text): ``r`` is not in "for", ``aws`` not in
 "laws", ``.net`` not in "asp.net", ``sr.`` not in "sr.x".
 
@@ -24,11 +25,10 @@ from typing import Generic, TypeVar
 
 import ahocorasick
 
-from skillpulse.domain.text import as_text, normalise, readable
+from skillpulse.domain.text import as_text, is_word_char, normalise, readable
 
 T = TypeVar("T")
 
-_JOINERS = "&+#_"
 _OTHER = b"\x01"  # stands for every non-word character that no term contains
 _ASCII = bytes(range(128))
 _WHITE = frozenset(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")  # ASCII white space as str.split sees it
@@ -45,7 +45,7 @@ _MEMO_SIZE = 8192  # …this many per matcher, then forgotten all at once
 def _kind(ch: str) -> str:
     kind = _KINDS.get(ch)
     if kind is None:
-        kind = "w" if ch.isalnum() or ch in _JOINERS else "s" if ch.isspace() else "n"
+        kind = "w" if is_word_char(ch) else "s" if ch.isspace() else "n"
         _KINDS[ch] = kind
     return kind
 

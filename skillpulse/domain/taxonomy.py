@@ -62,10 +62,6 @@ class Taxonomy:
         """Canonical names of the skills mentioned in ``text`` (whole words, any case, HTML ok)."""
         return self.matcher.find(text)
 
-    def extract_normalised(self, text: str) -> set[str]:
-        """As ``extract`` for text already passed through ``normalise``."""
-        return self.matcher.find_normalised(text)
-
 
 def taxonomy_from_data(data: dict[str, Any]) -> Taxonomy:
     """Build and validate a taxonomy from its YAML structure; raises ``ValueError`` on bad data."""

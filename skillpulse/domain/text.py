@@ -12,6 +12,17 @@ import re
 
 _TAG = re.compile(r"<[^>]*>")
 
+# Characters that join letters and digits into one word: ``c++``, ``c#``, ``r&d``, ``snake_case``.
+WORD_JOINERS = "&+#_"
+
+
+def is_word_char(ch: str) -> bool:
+    """True for a letter, a digit or one of ``WORD_JOINERS``: the one definition of a word character.
+
+    Taxonomy matching, span labels and span snapping all cut words where this is False.
+    """
+    return ch.isalnum() or ch in WORD_JOINERS
+
 
 def strip_tags(text: str) -> str:
     """``text`` with every ``<…>`` replaced by one space: ``re.sub(r"<[^>]*>", " ", text)``, in

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from skillpulse.domain.text import is_word_char
+
 O, B, I = 0, 1, 2  # noqa: E741  the three tags of a single "SKILL" entity type
 LABELS = ("O", "B-SKILL", "I-SKILL")
 IGNORE = -100  # torch's CrossEntropyLoss ignore_index
@@ -113,19 +115,15 @@ def spans_to_tags(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple], sc
     return tags
 
 
-def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch in "+#"
-
-
 def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen ``[start, end)`` to whole words (a span never cuts a word) and trim spaces/punctuation."""
-    while start > 0 and _is_word(text[start - 1]) and _is_word(text[start]):
+    while start > 0 and is_word_char(text[start - 1]) and is_word_char(text[start]):
         start -= 1
-    while end < len(text) and _is_word(text[end - 1]) and _is_word(text[end]):
+    while end < len(text) and is_word_char(text[end - 1]) and is_word_char(text[end]):
         end += 1
-    while start < end and not (_is_word(text[start])):
+    while start < end and not (is_word_char(text[start])):
         start += 1
-    while end > start and not (_is_word(text[end - 1])):
+    while end > start and not (is_word_char(text[end - 1])):
         end -= 1
     return start, end
 

@@ -7,10 +7,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from schemas.tables import EXTRACTOR_MODELS, ModelRow
 from skillpulse.settings import Settings
 
-COLUMNS = ("version", "base_model", "window_start", "window_end", "label_source", "path", "metrics",
-           "strict_f1", "loose_f1", "train_size", "test_size", "promoted", "run_id")
+COLUMNS = EXTRACTOR_MODELS.written
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,11 @@ class ModelRecord:
     promoted: bool
     run_id: str = ""
 
-    def row(self) -> list:
-        return [self.version, self.base_model, self.window_start, self.window_end, self.label_source, self.path,
-                json.dumps(self.metrics, default=str), float(self.strict_f1), float(self.loose_f1),
-                int(self.train_size), int(self.test_size), int(self.promoted), self.run_id]
+    def row(self) -> ModelRow:
+        """The ``extractor_models`` row of this record."""
+        return ModelRow(self.version, self.base_model, self.window_start, self.window_end, self.label_source,
+                        self.path, json.dumps(self.metrics, default=str), float(self.strict_f1), float(self.loose_f1),
+                        int(self.train_size), int(self.test_size), int(self.promoted), self.run_id)
 
 
 def models_dir(settings: Settings) -> Path:
@@ -41,7 +42,7 @@ def models_dir(settings: Settings) -> Path:
 
 def register(client, database: str, record: ModelRecord) -> None:
     """Write (or replace) the registry row of ``record.version``."""
-    client.insert(f"{database}.extractor_models", [record.row()], column_names=COLUMNS)
+    EXTRACTOR_MODELS.insert(client, database, [record.row()])
 
 
 def _record(row: tuple) -> ModelRecord:

@@ -4,9 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from skillpulse.kafka import MAX_MESSAGE_BYTES
 from skillpulse.settings import Settings
-
-MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)

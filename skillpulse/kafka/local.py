@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from skillpulse.kafka import MAX_MESSAGE_BYTES
+
 KAFKA_VERSION = "4.1.1"
 
 
@@ -130,8 +132,8 @@ class LocalKafka:
                 "share.coordinator.state.topic.replication.factor=1",
                 "share.coordinator.state.topic.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",
-                "message.max.bytes=10485760",  # a 5 MB posting must reach the worker (and the DLQ)
-                "replica.fetch.max.bytes=10485760",
+                f"message.max.bytes={MAX_MESSAGE_BYTES}",  # a 5 MB posting must reach the worker (and the DLQ)
+                f"replica.fetch.max.bytes={MAX_MESSAGE_BYTES}",
                 "log.retention.hours=-1",  # postings.raw is the replayable history
                 "",
             ])

@@ -124,7 +124,7 @@ def producer_sources(settings: Settings, files: Path | None) -> list[tuple[str, 
     """``(name, open)`` of each configured source: JobTech always, LinkedIn with RAPID_API_KEY, files if given."""
     from producers.http import HttpClient, RetryPolicy
 
-    policy = RetryPolicy(max_tries=5, timeout=30.0, backoff=2.0, max_wait=120.0)
+    policy = RetryPolicy()
 
     def jobtech():
         from producers.jobtech import JobTechSource

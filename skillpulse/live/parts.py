@@ -17,10 +17,6 @@ from dataclasses import dataclass, field
 log = logging.getLogger(__name__)
 
 
-class PartKilled(RuntimeError):
-    """Raised into a part's thread by ``Supervisor.kill``."""
-
-
 @dataclass
 class PartStatus:
     """What ``/api/status`` and the dashboard's status line show of one part."""

@@ -7,7 +7,8 @@ import pytest
 from batch_openai_stub import OpenAIStub
 
 from batch.labels import FEW_SHOT, Item, LLMLabeller, parse_reply
-from batch.llm import ChatClient, parse_retry_after
+from batch.llm import MAX_RETRY_AFTER_S, ChatClient
+from skillpulse.http import parse_retry_after
 from skillpulse.domain.taxonomy import default_taxonomy
 
 ADS = {
@@ -145,9 +146,17 @@ def test_parse_reply_rejects(content):
         parse_reply(content)
 
 
-@pytest.mark.parametrize("header, seconds", [("2", 2.0), ("0.5", 0.5), (None, None), ("soon", None), ("99999", 120.0)])
+@pytest.mark.parametrize("header, seconds", [("2", 2.0), ("0.5", 0.5), (None, None), ("soon", None), ("99999", 99999.0)])
 def test_retry_after_header(header, seconds):
     assert parse_retry_after(header) == seconds
+
+
+def test_a_long_retry_after_is_capped():
+    sleeps = Sleeps()
+    with OpenAIStub(good) as stub:
+        stub.faults.append((429, {"Retry-After": "99999"}, "rate_limited"))
+        labeller(stub, sleeps).label(items("k1"))
+    assert sleeps == [MAX_RETRY_AFTER_S]
 
 
 def test_llm_error_bodies_are_redacted():

@@ -1,4 +1,4 @@
-"""Every skill the model finds is counted and clustered; junk never is (issue 9, points 6-7).
+"""Every skill the model finds is counted and clustered; junk never is.
 
 A stub tagger stands in for a trained model (no torch, no MiniLM): the spans are what a tagger
 could return, junk included.

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from schemas.postings import parse_raw_posting
+from schemas.tables import SKILL_CANDIDATES, SKILL_CLUSTERS, CandidateRow
 from skillpulse import storage
 from skillpulse.domain.enrich import default_enricher
 from skillpulse.settings import Settings
@@ -52,12 +53,12 @@ def insert_batch_output(client, postings, run_id: str = "weekly-2026-11-16-8w") 
         rows.append([run_id, dt.date(2026, 11, 16), skill, cluster, float(cluster * 3 + (i % 5) * 0.3),
                      float(cluster * 2 - (i % 7) * 0.2), float(i % 3), n, float(cluster + (i % 5) * 0.1),
                      float(-cluster + (i % 3) * 0.1), f"top{cluster}"])
-    client.insert(f"{DB}.skill_clusters", rows, column_names=[
-        "run_id", "week_start", "skill", "cluster", "x", "y", "z", "count", "x2d", "y2d", "cluster_label"])
-    client.insert(f"{DB}.skill_candidates", [
-        ["vector search", 42, ["… experience with vector search and …"], "m1", run_id],
-        ["dbt cloud", 7, ["… dbt cloud pipelines …"], "m1", run_id],
-    ], column_names=["skill", "count", "examples", "model_version", "run_id"])
+    SKILL_CLUSTERS.insert(client, DB, rows)
+    week = dt.date(1970, 1, 1)  # the column's default: these candidates predate migration 011's growth
+    SKILL_CANDIDATES.insert(client, DB, [
+        CandidateRow("vector search", 42, ["… experience with vector search and …"], "m1", run_id, week, 0),
+        CandidateRow("dbt cloud", 7, ["… dbt cloud pipelines …"], "m1", run_id, week, 0),
+    ])
 
 
 

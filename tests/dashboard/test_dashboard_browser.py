@@ -90,6 +90,15 @@ def _wait(predicate, timeout: float = 60.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _grid_column(driver, column: str) -> list[str]:
+    """The texts of one column of the postings grid's rendered rows (AG Grid), top to bottom."""
+    script = ("return Array.from(document.querySelectorAll('#postings-table .ag-center-cols-container .ag-row'))"
+              ".sort((a, b) => Number(a.getAttribute('row-index')) - Number(b.getAttribute('row-index')))"
+              ".map(r => { const c = r.querySelector('[col-id=\"' + arguments[0] + '\"]');"
+              " return c ? c.textContent.trim() : null; });")
+    return [t for t in driver.execute_script(script, column) if t]
+
+
 def test_page_loads_filter_changes_charts_and_url(served, browser, filled_db, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -103,6 +112,11 @@ def test_page_loads_filter_changes_charts_and_url(served, browser, filled_db, tm
     assert "ai-relevant roles" in kpis and "most demanded skill" in kpis
     top = _wait(lambda: (f := _figure(browser, "g-top-skills")) and f.get("data") and f, what="top skills")
     assert sum(len(t["y"]) for t in top["data"]) == 10
+    # The postings grid: one page of 20 rows from the server, AI scores with two decimals.
+    scores = _wait(lambda: len(s := _grid_column(browser, "ai_relevance_score")) == 20 and s, what="the postings grid")
+    assert all(len(s) == 4 and s[1] == "." for s in scores), scores
+    summary = browser.find_element(By.ID, "table-summary").text
+    assert summary == f"{len(postings):,} postings"
 
     # Change a filter the way a user does: pick "Senior" in the seniority dropdown.
     browser.find_element(By.CSS_SELECTOR, "#f-seniority").click()
@@ -118,6 +132,9 @@ def test_page_loads_filter_changes_charts_and_url(served, browser, filled_db, tm
     assert "seniority=senior" in browser.current_url, "the URL carries the filter state"
     _wait(lambda: [t["x"] for t in _figure(browser, "g-seniority").get("data", [])] == [["Senior"]],
           what="the seniority chart to show Senior only")
+    _wait(lambda: set(_grid_column(browser, "seniority_level")) == {"senior"}, what="the grid to show senior rows only")
+    _wait(lambda: browser.find_element(By.ID, "table-summary").text == f"{expected:,} postings",
+          what="the grid's row count")
 
     # The link reproduces the view: open it fresh.
     link = browser.current_url

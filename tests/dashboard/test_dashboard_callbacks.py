@@ -8,7 +8,7 @@ import pytest
 from dashkit import dash_request, values
 
 from dashboard.app import create_app
-from dashboard.filters import monday
+from skillpulse.domain.weeks import monday
 from skillpulse.settings import Settings
 
 STORE = {"start": None, "end": None, "sources": [], "levels": [], "categories": [], "min_ai": 0,
@@ -16,7 +16,7 @@ STORE = {"start": None, "end": None, "sources": [], "levels": [], "categories": 
 WIDGETS = ["f-dates.start_date", "f-dates.end_date", "f-source.value", "f-seniority.value", "f-category.value",
            "f-min-ai.value", "f-measure.value", "f-map.value"]
 SYNC_OUTPUTS = [("url", "search"), ("filters", "data"), ("filter-notes", "children"), *(tuple(w.split(".")) for w in WIDGETS),
-                ("postings-table", "page_current"), ("csv-link", "href"), ("f-source", "options")]
+                ("csv-link", "href"), ("f-source", "options")]
 
 
 @pytest.fixture(scope="module")
@@ -83,18 +83,23 @@ def test_hostile_link_gives_notes_and_an_empty_state(web):
 def test_table_callback_pages_and_sorts(web, filled_db):
     _, postings = filled_db
 
-    def page(n, sort_by):
-        return dash_request(web, [("postings-table", "data"), ("postings-table", "page_count"),
-                                  ("table-summary", "children"), ("postings-table", "tooltip_data")],
-                            [("filters", "data", STORE), ("postings-table", "page_current", n),
-                             ("postings-table", "page_size", 20), ("postings-table", "sort_by", sort_by)],
-                            [("postings-table", "page_count", 1)])["response"]
-    first = page(0, [{"column_id": "company", "direction": "desc"}])
-    assert first["postings-table"]["page_count"] == -(-len(postings) // 20)
-    assert first["postings-table"]["data"][0]["company"] == max(p.company or "" for p in postings)
+    def page(n, sort_model, store=STORE):
+        request = {"startRow": 20 * n, "endRow": 20 * (n + 1), "sortModel": sort_model, "filterModel": {}}
+        return dash_request(web, [("postings-table", "getRowsResponse"), ("table-summary", "children")],
+                            [("postings-table", "getRowsRequest", request)], [("filters", "data", store)])["response"]
+    first = page(0, [{"colId": "company", "sort": "desc"}])
+    grid = first["postings-table"]["getRowsResponse"]
+    assert grid["rowCount"] == len(postings) and len(grid["rowData"]) == 20
+    assert grid["rowData"][0]["company"] == max(p.company or "" for p in postings)
     assert f"{len(postings):,} postings" in first["table-summary"]["children"]
-    second = page(1, [{"column_id": "company", "direction": "desc"}])
-    assert second["postings-table"]["data"][0] != first["postings-table"]["data"][0]
+    second = page(1, [{"colId": "company", "sort": "desc"}])["postings-table"]["getRowsResponse"]
+    assert second["rowData"][0] != grid["rowData"][0]
+    # AI scores travel with two decimals at most (no 0.6000000238418579 from the Float32 column)
+    scores = [r["ai_relevance_score"] for r in grid["rowData"] + second["rowData"]]
+    assert all(len(repr(s).split(".")[-1]) <= 2 for s in scores), scores
+    senior = page(0, [], dict(STORE, levels=["senior"]))["postings-table"]["getRowsResponse"]
+    assert senior["rowCount"] == sum(p.seniority_level.value == "senior" for p in postings)
+    assert {r["seniority_level"] for r in senior["rowData"]} == {"senior"}
 
 
 def test_csv_download_link_serves_the_filtered_rows(web, filled_db):

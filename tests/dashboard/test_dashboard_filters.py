@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from dashboard.filters import Filters, build, from_query, monday
+from dashboard.filters import Filters, build, from_query
+from skillpulse.domain.weeks import monday
 
 
 @pytest.mark.parametrize(("search", "expected", "note"), [

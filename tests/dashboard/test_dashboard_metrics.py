@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.metrics import characteristic_skills, movers, pct_change, share
+from schemas.postings import SENIORITY_LEVELS
 
 
 def test_movers_use_shares_not_counts():
@@ -23,7 +24,7 @@ def test_movers_skip_noise_and_missing_weeks():
 
 
 def _levels(**columns):
-    base = {lv: [0, 0, 0] for lv in ("entry", "mid", "senior", "lead", "director", "vp", "executive")}
+    base = {lv: [0, 0, 0] for lv in SENIORITY_LEVELS}
     base.update(columns)
     return pd.DataFrame({"skill": ["python", "strategy", "sql"], **base})
 

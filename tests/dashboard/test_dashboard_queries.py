@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from dashboard.filters import AI_RELEVANT, Filters, build, monday
+from dashboard.filters import AI_RELEVANT, Filters, build
+from skillpulse.domain.weeks import monday
 from dashboard.queries import ClientPool, DashboardData
 from skillpulse.settings import Settings
 
@@ -82,14 +83,14 @@ def test_every_filter_restricts_every_aggregate(data, filled_db, filters):
 
 def test_table_pages_and_sorts_on_the_server(data, filled_db):
     _, postings = filled_db
-    by_title = data.postings_page(Filters(), 0, 5, [{"column_id": "title", "direction": "asc"}])
+    by_title = data.postings_page(Filters(), 0, 5, [{"colId": "title", "sort": "asc"}])
     assert by_title.rows[0]["title"] == min(p.title for p in postings)
-    by_score = data.postings_page(Filters(), 0, 5, [{"column_id": "ai_relevance_score", "direction": "desc"}])
+    by_score = data.postings_page(Filters(), 0, 5, [{"colId": "ai_relevance_score", "sort": "desc"}])
     assert by_score.rows[0]["ai_relevance_score"] == max(p.ai_relevance_score for p in postings)
     last_page = data.postings_page(Filters(), (len(postings) - 1) // 25, 25)
     assert len(last_page.rows) == len(postings) - 25 * ((len(postings) - 1) // 25)
     # A sort column that is not whitelisted is ignored, never sent to SQL.
-    hostile = data.postings_page(Filters(), 0, 5, [{"column_id": "title; DROP TABLE x", "direction": "asc"}])
+    hostile = data.postings_page(Filters(), 0, 5, [{"colId": "title; DROP TABLE x", "sort": "asc"}])
     assert hostile.total == len(postings)
 
 
@@ -120,7 +121,7 @@ def test_hostile_values_reach_clickhouse_only_as_bound_parameters(data, filled_d
     try:
         f = build(start="2026-01-01", end="2149-06-06", sources=HOSTILE, min_ai=0.0)
         assert data.weeks(f).empty and data.skills(f).empty and data.categories(f).empty and data.tiers(f).empty
-        assert data.postings_page(f, 0, 20, [{"column_id": HOSTILE[1], "direction": HOSTILE[0]}]).total == 0
+        assert data.postings_page(f, 0, 20, [{"colId": HOSTILE[1], "sort": HOSTILE[0]}]).total == 0
         assert b"".join(data.postings_csv(f)).count(b"\n") == 1  # the header only
         logged = list(data.query_log)
     finally:

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from dashboard.app import create_app
-from dashboard.filters import Filters
 from skillpulse.settings import Settings
 from dashkit import dash_request, enriched_postings, open_db, values
 
@@ -51,11 +50,9 @@ def _render_all(flask_client, store=STORE) -> str:
     assert page.status_code == 200
     for outputs, _ in VIEWS:
         texts.append(json.dumps(dash_request(flask_client, outputs, [("filters", "data", store)])))
-    table = dash_request(flask_client, [("postings-table", "data"), ("postings-table", "page_count"),
-                                        ("table-summary", "children"), ("postings-table", "tooltip_data")],
-                         [("filters", "data", store), ("postings-table", "page_current", 0),
-                          ("postings-table", "page_size", 20), ("postings-table", "sort_by", [])],
-                         [("postings-table", "page_count", 1)])
+    table = dash_request(flask_client, [("postings-table", "getRowsResponse"), ("table-summary", "children")],
+                         [("postings-table", "getRowsRequest", {"startRow": 0, "endRow": 20, "sortModel": []})],
+                         [("filters", "data", store)])
     texts.append(json.dumps(table))
     text = "\n".join(texts)
     assert "Traceback" not in text and "could not be drawn" not in text
@@ -119,6 +116,3 @@ def test_report_writes_the_seed_charts_and_cluster_plots(tmp_path):
         head = path.read_bytes()[:8]
         assert head.startswith(b"\x89PNG") if path.suffix == ".png" else b"<html" in path.read_bytes()[:200].lower()
 
-
-def test_the_unfiltered_state_is_the_default_filters():
-    assert Filters().is_default and not Filters(min_ai=0.1).is_default

@@ -228,7 +228,7 @@ def test_posting_key_is_stable_across_releases():
     assert len(posting_key("x", "y", "z")) == 32
 
 
-# --- AI skills apart from general tech (issue 9) -----------------------------------------------------
+# --- AI skills apart from general tech --------------------------------------------------------------
 BACKEND = "Java, Git, CI/CD, Jira, Linux, Terraform, PostgreSQL, Excel. Agile team."
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import signal
 import subprocess
@@ -305,12 +304,6 @@ def verify(stream: Stream, bad: dict[bytes, str] | None = None) -> Report:
                               if reason not in (letters.get(raw) or "")]
         report.dlq_unexpected = sum(1 for raw in letters if raw not in bad)
     return report
-
-
-def env_without(name: str) -> dict:
-    env = dict(os.environ)
-    env.pop(name, None)
-    return env
 
 
 _EXPORT = """

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from schemas.postings import parse_raw_posting
+from schemas.tables import MODEL_SKILLS
 from skillpulse import storage
 from skillpulse.domain.enrich import default_enricher
 from skillpulse.settings import Settings
@@ -55,13 +56,11 @@ def test_counts_every_skill_once_per_posting_under_redelivery_and_replay(client)
     model_rows = [["v1", enriched[0].posting_key, "spring boot", "Spring Boot", "m1", "r1"],
                   ["v1", enriched[0].posting_key, "java", "java", "m1", "r1"],
                   ["v1", enriched[1].posting_key, "metaflow", "Metaflow", "m1", "r1"]]
-    cols = ["pipeline_version", "posting_key", "skill", "surface", "model_version", "run_id"]
     for _ in range(2):
-        client.insert(f"{DB}.model_skills", model_rows, column_names=cols)
+        MODEL_SKILLS.insert(client, DB, model_rows)
     # a replay under v2 (not active) must not count
     _insert_all(client, version="v2")
-    client.insert(f"{DB}.model_skills", [["v2", enriched[0].posting_key, "cobol", "COBOL", "m1", "r1"]],
-                  column_names=cols)
+    MODEL_SKILLS.insert(client, DB, [MODEL_SKILLS.row("v2", enriched[0].posting_key, "cobol", "COBOL", "m1", "r1")])
 
     got = _mentions(client)
     week2 = MONDAY + dt.timedelta(days=7)

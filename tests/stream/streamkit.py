@@ -128,8 +128,10 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 30) -
 
 
 def monday(date_text: str) -> str:
-    d = dt.date.fromisoformat(date_text)
-    return (d - dt.timedelta(days=d.weekday())).isoformat()
+    """The Monday of an ISO date, as ISO text."""
+    from skillpulse.domain.weeks import monday as week_start
+
+    return week_start(dt.date.fromisoformat(date_text)).isoformat()
 
 
 def expected_weeks(items: list[dict]) -> dict[str, int]:

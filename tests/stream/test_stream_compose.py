@@ -7,6 +7,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from skillpulse.kafka import MAX_MESSAGE_BYTES
+
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "producer", "worker", "dashboard", "batch")
 
@@ -30,7 +32,7 @@ def test_kafka_is_a_single_kraft_node_without_auto_create(compose):
     assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093"
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
-    assert int(env["KAFKA_MESSAGE_MAX_BYTES"]) >= 10 * 1024 * 1024
+    assert int(env["KAFKA_MESSAGE_MAX_BYTES"]) == MAX_MESSAGE_BYTES
     assert "PLAINTEXT://kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
 
 
