@@ -140,14 +140,13 @@ def points_frame(result: ClusterResult):
     })
 
 
-def plot(result: ClusterResult, out_dir: Path, title: str) -> list[Path]:
-    """``skills_2d.png`` (matplotlib) and ``skills_3d.html`` (plotly, self-contained) in ``out_dir``.
+def plot(result: ClusterResult, out_dir: Path, title: str, draw) -> list[Path]:
+    """``skills_2d.png`` and ``skills_3d.html`` in ``out_dir``, drawn by ``draw(points, png, html, title)``.
 
-    Drawn by ``dashboard.report.write_cluster_plots``, as ``skillpulse report`` draws the stored map.
+    The caller passes the drawer (``dashboard.report.write_cluster_plots``, the one that ``skillpulse
+    report`` uses too): the batch does not import the dashboard, a sibling part.
     """
-    from dashboard.report import write_cluster_plots
-
     out_dir.mkdir(parents=True, exist_ok=True)
     if not result.skills:
         return []
-    return write_cluster_plots(points_frame(result), out_dir / "skills_2d.png", out_dir / "skills_3d.html", title)
+    return draw(points_frame(result), out_dir / "skills_2d.png", out_dir / "skills_3d.html", title)

@@ -277,8 +277,11 @@ def run_weekly(client, settings: Settings, week: dt.date | None = None, weeks: i
                labeller: str | None = None, sample: int | None = 300, epochs: int = 2, k: int | None = None,
                k_range: tuple[int, int] = (4, 16), seed: int = 42, plots_root: Path | None = None,
                candidate_limit: int = 5000, progress: bool = True, console=None, llm_client=None,
-               min_postings: int = 2) -> dict:
+               min_postings: int = 2, draw_map=None) -> dict:
     """Run the whole weekly batch for one window and return its summary (also stored in ``batch_runs``).
+
+    ``draw_map(points, png, html, title)`` writes the skill map's files under ``plots_root/<week>/``
+    (the entry points pass ``dashboard.report.write_cluster_plots``); None writes no files.
 
     The skill map clusters every skill (AI, general and open-vocabulary) in ``min_postings`` postings
     or more. ``client`` None opens a new connection from ``settings``; in-process
@@ -361,7 +364,8 @@ def run_weekly(client, settings: Settings, week: dt.date | None = None, weeks: i
             step.advance(note=f"k={result.k}")
             rows = clustering.write_clusters(client, db, run_id, week, result)
             root = plots_root or settings.data_dir / "plots"
-            files = clustering.plot(result, Path(root) / week.isoformat(), f"Skills {start} – {end}")
+            files = clustering.plot(result, Path(root) / week.isoformat(), f"Skills {start} – {end}",
+                                    draw_map) if draw_map else []
             step.advance()
             timings["cluster"] = round(time.perf_counter() - t, 2)
             summary["clusters"] = {"skills": rows, "k": result.k,

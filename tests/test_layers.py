@@ -1,6 +1,6 @@
 """The packages import downward only (parsed with ast; nothing is imported).
 
-    schemas  ->  core (skillpulse.domain, extraction, kafka, storage, settings, instance)
+    schemas  ->  core (skillpulse.domain, extraction, kafka, storage, settings, instance, http)
              ->  parts (producers | stream_processors | batch | dashboard; no part imports another)
              ->  skillpulse.live (the runtime of `up` and `demo`: composes the parts in one process)
              ->  skillpulse.cli (every command; the only importer of live)
@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("producers", "stream_processors", "batch", "dashboard")
 CORE = ("skillpulse.domain", "skillpulse.extraction", "skillpulse.kafka", "skillpulse.storage",
-        "skillpulse.settings", "skillpulse.instance")
+        "skillpulse.settings", "skillpulse.instance", "skillpulse.http")
 
 
 def _layer(module: str) -> tuple[int, str] | None:

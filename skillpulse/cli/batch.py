@@ -102,6 +102,8 @@ def weekly(
     if labeller is not None and labeller.lower() not in ("llm", "taxonomy"):
         raise typer.BadParameter(f"unknown labeller {labeller!r}: use llm or taxonomy")
     k_bounds = _k_range(k_range)
+    from dashboard.report import write_cluster_plots
+
     settings = load_settings()
     console = Console(stderr=as_json)
     try:
@@ -109,7 +111,7 @@ def weekly(
         storage.migrate(client, settings.clickhouse_database, settings.taxonomy_path)
         summary = run_weekly(client, settings, day, weeks, labeller=labeller, sample=sample or None, epochs=epochs,
                              k=k, k_range=k_bounds, seed=seed, plots_root=plots_dir, console=console,
-                             min_postings=min_postings)
+                             min_postings=min_postings, draw_map=write_cluster_plots)
     except (BatchError, storage.StorageError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None

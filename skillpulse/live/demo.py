@@ -57,7 +57,9 @@ def _run_batch(client, settings) -> str:
         from batch.weekly import run_weekly
     except ImportError as exc:
         return f"skipped: the weekly batch is not installed ({exc})"
-    result = run_weekly(client=client, settings=settings)
+    from dashboard.report import write_cluster_plots
+
+    result = run_weekly(client=client, settings=settings, draw_map=write_cluster_plots)
     if not isinstance(result, dict):
         return "done"
     clusters = result.get("clusters")

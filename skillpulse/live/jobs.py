@@ -101,6 +101,7 @@ class BatchRunner:
 
     def _run_one(self, client, params: dict[str, Any], by: str) -> None:
         from batch.weekly import run_weekly
+        from dashboard.report import write_cluster_plots
 
         with self._lock:
             self._state.update(state="running", started_at=time.time())
@@ -108,7 +109,8 @@ class BatchRunner:
         began = time.monotonic()
         last: dict[str, Any] = {"requested_by": by, "started_at": self._state["started_at"]}
         try:
-            summary = run_weekly(client, self.settings, progress=False, **{**self.defaults, **params})
+            summary = run_weekly(client, self.settings, progress=False, draw_map=write_cluster_plots,
+                                 **{**self.defaults, **params})
             last.update(status="ok", run_id=summary.get("run_id"), summary=batch_line(summary))
             say(f"weekly batch: {batch_line(summary)}")
         except Exception as exc:  # noqa: BLE001 - logged and shown in /api/status; the part lives on

@@ -16,6 +16,7 @@ from batch_fixtures import DB, seeded_client
 from skillpulse.extraction.extractor import load_promoted_model
 from skillpulse.extraction.registry import list_models, promoted_model
 from batch.weekly import MIN_PROMOTE_F1, run_weekly
+from dashboard.report import write_cluster_plots
 from skillpulse.domain.taxonomy import default_taxonomy
 from skillpulse.settings import Settings
 
@@ -35,7 +36,7 @@ def runs(tmp_path_factory):
                            progress=False)
         counts_after_first = table_counts(client)
         second = run_weekly(client, settings, week=WEEK, weeks=4, labeller="taxonomy", sample=None, epochs=2,
-                            seed=7, progress=False)
+                            seed=7, progress=False, draw_map=write_cluster_plots)
         yield settings, client, first, second, counts_after_first
     finally:
         client.close()
