@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from skillpulse.settings import Settings
 from stream_processors.agents import BatchProcessor, Stats, attach_pipeline, watch_stalls
-from stream_processors.app import WorkerConfig, create_app
+from stream_processors.app import MAX_MESSAGE_BYTES, WorkerConfig, create_app
+from stream_processors.changelog import ChangelogWriter
 from stream_processors.sink import ClickHouseSink
 from stream_processors.tables import DEDUPE_TABLE, DedupeIndex, dedupe_table
 from stream_processors.topics import dlq_topic, raw_topic
@@ -112,7 +113,8 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
     app = create_app(config, bootstrap, partitions, loop=loop)
     stats = Stats()
     table = dedupe_table(app, partitions)
-    dedupe = DedupeIndex(table, ttl_ms=int(config.dedupe_ttl_days * 86_400_000))
+    changelog_writer = ChangelogWriter.for_table(table, bootstrap, max_message_bytes=MAX_MESSAGE_BYTES)
+    dedupe = DedupeIndex(table, ttl_ms=int(config.dedupe_ttl_days * 86_400_000), send_changelog=changelog_writer.send)
     taxonomy_path = str(settings.taxonomy_path) if settings.taxonomy_path else None
     enricher = default_enricher(config.pipeline_version, taxonomy_path)
     if settings.extractor != "taxonomy":  # hybrid: the promoted model, loaded once for the whole run
@@ -125,7 +127,7 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
     processor = BatchProcessor(enricher, dedupe, stats, config.end_offsets, settings.contract_bounds)
     sink = ClickHouseSink(settings, config.pipeline_version, activate=config.activate)
     attach_pipeline(app, raw_topic(app, settings.raw_topic), dlq_topic(app, settings.dlq_topic), processor, sink,
-                    config.batch_size, config.max_wait_s)
+                    config.batch_size, config.max_wait_s, changelog=changelog_writer)
 
     watch_stalls(app, settings.raw_topic, stats)
 
@@ -187,6 +189,7 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
         if exc.code not in (0, None):
             raise WorkerError(f"the worker exited with status {exc.code}; see the log above") from None
     finally:
+        changelog_writer.close()
         sink.close()
         if config.until_caught_up:
             probe.close()
