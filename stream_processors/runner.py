@@ -81,6 +81,10 @@ class LagProbe:
         self._consumer.close()
 
 
+async def _brief_sentinel() -> None:
+    await asyncio.sleep(0.1)
+
+
 def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None = None,
                on_started=None, stop_event=None) -> WorkerResult:
     """Run the Faust worker until stopped (Ctrl-C/SIGTERM) or, with ``until_caught_up``, until lag is 0.
@@ -133,6 +137,7 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
 
     worker = faust.Worker(app, loglevel=config.log_level.upper(), quiet=True, redirect_stdouts=False, loop=loop)
     worker.spinner = None  # no terminal escapes in logs and in the demo's output
+    worker._sentinel_task = _brief_sentinel  # mode waits 1 s for stray callbacks before closing the loop
     if threading.current_thread() is not threading.main_thread():
         worker.install_signal_handlers = lambda: None  # signals reach the main thread only; it sets stop_event
     state = {"caught_up": False}
