@@ -54,8 +54,10 @@ def create_app(config: WorkerConfig, bootstrap: str, partitions: int, loop: asyn
     """A configured ``faust.App`` (agents and tables are attached by ``stream_processors.agents``)."""
     import faust
 
+    from stream_processors.transport import transport_class
+
     config.datadir.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    app = faust.App(
         config.app_id,
         broker=f"kafka://{bootstrap}",
         broker_client_id=config.app_id,
@@ -81,3 +83,6 @@ def create_app(config: WorkerConfig, bootstrap: str, partitions: int, loop: asyn
         TableManager=prompt_table_manager(),
         loop=loop,
     )
+    # the consumer hands fetched messages to the stream inline (stream_processors/transport.py)
+    app.transport = transport_class()(app.conf.broker_consumer, app)
+    return app
