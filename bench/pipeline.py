@@ -130,15 +130,26 @@ class Spy:
         return "\n".join(lines)
 
 
+def warm_imports() -> None:
+    """Import what each consumer needs before any clock starts: a process pays it once, not per run."""
+    import confluent_kafka  # noqa: F401
+    import faust
+
+    import stream_processors.runner  # noqa: F401
+    from stream_processors.app import prompt_table_manager
+    from stream_processors.transport import transport_class
+
+    faust.App, faust.Worker, faust.Schema  # noqa: B018 - faust imports its parts lazily, on first use
+    prompt_table_manager(), transport_class()
+
+
 def run_faust(settings, bootstrap: str, group: str, version: str, producer: Producer) -> float:
     """The SkillPulse worker in-process until the producer is done and everything is committed."""
     from stream_processors.app import WorkerConfig
     from stream_processors.runner import run_worker
 
-    config = WorkerConfig(app_id=group, pipeline_version=version, activate=False, until_caught_up=True,
-                          batch_size=settings.sink_batch_size, max_wait_s=settings.sink_max_wait_s,
-                          log_level="warning", datadir=settings.data_dir / "faust",
-                          stop_when=producer.finished.is_set)
+    config = WorkerConfig.from_settings(settings, app_id=group, pipeline_version=version, activate=False,
+                                        until_caught_up=True, log_level="warning", stop_when=producer.finished.is_set)
     start = time.monotonic()
     producer.start()
     run_worker(settings.model_copy(update={"pipeline_version": version}), config, bootstrap=bootstrap)
@@ -233,6 +244,7 @@ def main() -> None:
         broker = LocalKafka(workdir / "kafka", port=free_port(), controller_port=free_port(), heap="1g")
         bootstrap = broker.start(timeout=120)
     settings = get_settings()
+    warm_imports()
     client = connect(settings)
     migrate(client, settings.clickhouse_database)
     db = settings.clickhouse_database

@@ -145,10 +145,7 @@ def run_demo(postings: int = 2000, data_dir: Path = Path("data"), seed: int = 42
         produced = sink.close() - len(bad)  # close() raises unless every message was delivered
         _say(f"produced {produced} postings ({unique} unique) and {len(bad)} bad message(s) to {settings.raw_topic}")
 
-        config = WorkerConfig(app_id=os.environ.get("SKILLPULSE_WORKER_GROUP", "skillpulse-worker"), pipeline_version=settings.pipeline_version,
-                              until_caught_up=True, batch_size=settings.sink_batch_size,
-                              max_wait_s=settings.sink_max_wait_s, log_level="warning",
-                              datadir=settings.data_dir / "faust")
+        config = WorkerConfig.from_settings(settings, until_caught_up=True, log_level="warning")
         _say("running the worker until it has caught up…")
         result = run_worker(settings, config, bootstrap=bootstrap)
         stats = result.stats

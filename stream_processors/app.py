@@ -31,6 +31,16 @@ class WorkerConfig:
     stop_when: Callable[[], bool] | None = None  # with until_caught_up: also wait for this (e.g. a producer done)
     datadir: Path = field(default_factory=lambda: Path("data") / "faust")
 
+    @classmethod
+    def from_settings(cls, settings, **overrides) -> WorkerConfig:
+        """A config from ``settings`` (group, pipeline version, batch size and wait, dedupe TTL, data dir);
+        keyword arguments override any field. The entry point passes its settings in: nothing here reads
+        the environment."""
+        fields = dict(app_id=settings.worker_group, pipeline_version=settings.pipeline_version,
+                      batch_size=settings.sink_batch_size, max_wait_s=settings.sink_max_wait_s,
+                      dedupe_ttl_days=settings.dedupe_ttl_days, datadir=settings.data_dir / "faust")
+        return cls(**{**fields, **overrides})
+
 
 def prompt_table_manager():
     """Faust's ``TableManager`` without its one-second pause at start.

@@ -184,12 +184,8 @@ def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min
             done.set()
             server.close()
 
-    group = os.environ.get("SKILLPULSE_WORKER_GROUP", "skillpulse-worker")
-
     def worker_part(part_stop: threading.Event) -> None:
-        config = WorkerConfig(app_id=group, pipeline_version=settings.pipeline_version, until_caught_up=False,
-                              batch_size=settings.sink_batch_size, max_wait_s=settings.sink_max_wait_s,
-                              log_level="warning", datadir=settings.data_dir / "faust")
+        config = WorkerConfig.from_settings(settings, until_caught_up=False, log_level="warning")
         result = run_worker(settings, config, bootstrap=bootstrap, stop_event=part_stop)
         s = result.stats
         say(f"worker stopped: {s.stored} stored, {s.duplicates} duplicate(s), {s.dead_letters} dead letter(s)"
@@ -214,7 +210,7 @@ def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min
 
     supervisor.start()
     if batch_after_seed:
-        threading.Thread(target=_batch_when_caught_up, args=(bootstrap, settings, group, batch, stop),
+        threading.Thread(target=_batch_when_caught_up, args=(bootstrap, settings, settings.worker_group, batch, stop),
                          name="up-demo-batch", daemon=True).start()
     say(f"dashboard on {url}/  · API {url}/api (token in {settings.data_dir / 'api-token'})")
     say("query it meanwhile: skillpulse db query \"SELECT count() FROM postings\"  · Ctrl-C stops everything")
