@@ -132,10 +132,12 @@ class Spy:
 
 def warm_imports() -> None:
     """Import what each consumer needs before any clock starts: a process pays it once, not per run."""
-    import confluent_kafka  # noqa: F401
+    import importlib
+
     import faust
 
-    import stream_processors.runner  # noqa: F401
+    for module in ("confluent_kafka", "stream_processors.runner", "skillpulse.domain.enrich"):
+        importlib.import_module(module)
     from stream_processors.app import prompt_table_manager
     from stream_processors.transport import transport_class
 
