@@ -3,17 +3,24 @@
 A message never blocks the others: one that fails validation, that the enricher raises on, or whose
 row ClickHouse rejects goes to ``postings.dlq`` with the reason (the field, the exception, the
 server's message), and the rest of its batch is stored. Every dead letter and every changelog write
-of the batch is awaited (delivered) before the batch is acknowledged, so a committed offset never
-points past a dead letter that was not written.
+of the batch is awaited (delivered) before the batch's offsets become committable, so a committed
+offset never points past a dead letter that was not written.
 
-Batches come from ``stream.take_events``, which acknowledges its batch in a ``finally:`` even when
-the body failed. So the body never fails for an outage: the sink retries until the batch is stored.
-If the batch is abandoned anyway (the worker is stopped mid-retry, or a bug raises), its messages
-are marked so that Faust's acknowledgement does not count them: the committed offset stops before
-the first unstored message and a restart processes it again. (``noack_take`` with manual acks was
-tried first: in faust-streaming 0.15.3 it re-acks offsets after a restart, and commits then creep
-forward one offset per interval.) Concurrency stays 1: above 1 Faust can commit past a message
-still in flight (faust-streaming #606).
+Batches come from ``stream.take_events``, which acknowledges its batch in a ``finally:`` when the
+body returns. Two batches overlap: the body validates, dedupes and enriches batch N+1 while batch N
+is stored, dead-lettered and confirmed by a task (``finish``). Batch N's offsets are held meanwhile
+by one more reference per message (``hold_acks``), so take_events' acknowledgement commits nothing;
+``finish`` gives the last reference (``release_acks``) once everything is written. The body awaits
+batch N before it starts batch N+1's store: one batch in flight, stored in order, and rows that
+ClickHouse refused in batch N free their keys before batch N+1's repeats of them are judged
+(``BatchProcessor.retake``). The body never fails for an outage: the sink retries until the batch is
+stored. If a batch is abandoned anyway (the worker is stopped mid-retry), its messages keep their
+held reference, or are marked so that Faust's acknowledgement does not count them: the committed
+offset stops before the first unstored message and a restart processes it again. (``noack_take``
+with manual acks was tried first: in faust-streaming 0.15.3 it re-acks offsets after a restart, and
+commits then creep forward one offset per interval.) Concurrency stays 1: above 1 Faust can commit
+past a message still in flight (faust-streaming #606).
+"""
 """
 from __future__ import annotations
 
