@@ -21,7 +21,6 @@ with manual acks was tried first: in faust-streaming 0.15.3 it re-acks offsets a
 commits then creep forward one offset per interval.) Concurrency stays 1: above 1 Faust can commit
 past a message still in flight (faust-streaming #606).
 """
-"""
 from __future__ import annotations
 
 import asyncio
