@@ -164,17 +164,20 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
         async def watch_lag() -> None:
             await asyncio.sleep(1.0)
             while True:
-                try:
-                    lag = await loop.run_in_executor(None, probe.lag)
-                except Exception as exc:  # noqa: BLE001 - broker away or coordinator moving: ask again
-                    log.info("lag unknown for now (%s); asking again", exc)
+                if config.stop_when is None or config.stop_when():
+                    # commit what is stored now rather than at the next commit interval, then ask the broker
                     lag = None
-                if lag == 0 and (config.stop_when is None or config.stop_when()):
-                    log.info("caught up: every message is stored and committed; stopping")
-                    state["caught_up"] = True
-                    stop_soon()
-                    return
-                await asyncio.sleep(0.3)
+                    try:
+                        await app.consumer.commit()
+                        lag = await loop.run_in_executor(None, probe.lag)
+                    except Exception as exc:  # noqa: BLE001 - broker away or coordinator moving: ask again
+                        log.info("lag unknown for now (%s); asking again", exc)
+                    if lag == 0:
+                        log.info("caught up: every message is stored and committed; stopping")
+                        state["caught_up"] = True
+                        stop_soon()
+                        return
+                await asyncio.sleep(0.2)
 
     if stop_event is not None:
         @app.timer(interval=0.2)
