@@ -86,7 +86,11 @@ def create_app(config: WorkerConfig, bootstrap: str, partitions: int, loop: asyn
         broker_heartbeat_interval=min(3.0, config.session_timeout_s / 3),
         stream_recovery_delay=0.0,
         stream_wait_empty=False,  # a batch withheld during an outage must not block shutdown
-        stream_buffer_maxsize=max(4096, 2 * config.batch_size),
+        stream_buffer_maxsize=max(4096, 4 * config.batch_size),
+        # At most this many fetched records per hand-off round: when the stream's buffer nears full,
+        # Faust pauses fetching, and what was already fetched still fits without a blocked (and far
+        # slower) hand-off per message (stream_processors/transport.py).
+        broker_max_poll_records=max(100, config.batch_size // 2),
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
         producer_max_request_size=MAX_MESSAGE_BYTES,
         datadir=str(config.datadir),

@@ -45,6 +45,7 @@ class ChangelogWriter:
             "bootstrap.servers": bootstrap,
             "enable.idempotence": True,  # acks=all, retries without duplicates or reordering
             "linger.ms": 5,
+            "delivery.report.only.error": True,  # a Python callback per failed record only; flush() waits for all
             "message.max.bytes": max_message_bytes,
             "client.id": f"{topic}-writer",
             **(config or {}),
@@ -80,7 +81,6 @@ class ChangelogWriter:
             except BufferError:  # librdkafka's queue is full: let it send, then queue again
                 self._producer.poll(0.05)
         self.sent += 1
-        self._producer.poll(0)  # serve delivery reports of earlier records, never blocks
 
     __call__ = send
 
