@@ -440,6 +440,9 @@ def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_siz
             hold_acks(events)
             pending = asyncio.ensure_future(finish(events, messages, rows, sightings, letters))
             pending.add_done_callback(retrieved)
+            if rewind:  # rare (start-up): seek only with nothing in flight, as before batches overlapped
+                previous, pending = pending, None
+                await previous
             for tp, offset in rewind.items():
                 log.warning("partition %d: offset %d was skipped by the consumer; reading again from it", tp.partition, offset)
                 stats.refetched_gaps += 1
