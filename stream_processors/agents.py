@@ -57,7 +57,7 @@ class Stats:
         return {k: v for k, v in self.__dict__.items() if k not in ("started",)}
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     """What the processor needs of one Kafka message (a Faust event's message, or a test double)."""
 
@@ -412,16 +412,13 @@ def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_siz
         pending: asyncio.Task | None = None  # the previous batch's finish()
         async for events in stream.take_events(batch_size, within=max_wait_s):
             rewind: dict = {}
+            messages = []
             for event in events:
-                missing = guard.check(event.message.partition, event.message.offset,
-                                      committed_offsets.get(event.message.tp))
-                if missing is not None and event.message.tp not in rewind:
-                    rewind[event.message.tp] = missing
-            messages = [
-                Message(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value,
-                        int((e.message.timestamp or 0) * 1000))
-                for e in events
-            ]
+                m = event.message
+                missing = guard.check(m.partition, m.offset, committed_offsets.get(m.tp))
+                if missing is not None and m.tp not in rewind:
+                    rewind[m.tp] = missing
+                messages.append(Message(m.topic, m.partition, m.offset, m.key, m.value, int((m.timestamp or 0) * 1000)))
             try:
                 repeats: list = []
                 letters, firsts, sightings = processor.classify(messages, repeats)
