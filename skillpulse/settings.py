@@ -39,6 +39,10 @@ class Settings(BaseSettings):
                                   description="Written on every stored posting; replays use a new one.")
     sink_batch_size: int = Field(1000, validation_alias=_env("SINK_BATCH_SIZE"))
     sink_max_wait_s: float = Field(0.5, validation_alias=_env("SINK_MAX_WAIT_S"))
+    worker_group: str = Field("skillpulse-worker", validation_alias=_env("SKILLPULSE_WORKER_GROUP"),
+                              description="Consumer group (= Faust app id) of the worker, `skillpulse up` and the demo.")
+    dedupe_ttl_days: float = Field(30.0, gt=0, validation_alias=_env("DEDUPE_TTL_DAYS"),
+                                   description="How long a posting_key is remembered for dedupe (stream time).")
     taxonomy_path: Path | None = Field(None, validation_alias=_env("SKILLPULSE_TAXONOMY"),
                                        description="A taxonomy YAML to use instead of the packaged one.")
     extractor: str = Field("taxonomy", validation_alias=_env("SKILLPULSE_EXTRACTOR"),

@@ -24,9 +24,6 @@ MIGRATIONS_PACKAGE = "schemas"
 _SPLIT = re.compile(r";\s*(?:\n|$)")
 _KNOWN_FIELDS = set(EnrichedPosting.model_fields)
 
-# The written columns of postings_all and posting_sightings (contracts in ``schemas.tables``).
-POSTING_COLUMNS = POSTINGS_ALL.written
-SIGHTING_COLUMNS = POSTING_SIGHTINGS.written
 _TS_MAX, _PARTITION_MAX, _OFFSET_MAX = (1 << 48) - 1, (1 << 16) - 1, (1 << 64) - 1
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 

@@ -3,17 +3,23 @@
 A message never blocks the others: one that fails validation, that the enricher raises on, or whose
 row ClickHouse rejects goes to ``postings.dlq`` with the reason (the field, the exception, the
 server's message), and the rest of its batch is stored. Every dead letter and every changelog write
-of the batch is awaited (delivered) before the batch is acknowledged, so a committed offset never
-points past a dead letter that was not written.
+of the batch is awaited (delivered) before the batch's offsets become committable, so a committed
+offset never points past a dead letter that was not written.
 
-Batches come from ``stream.take_events``, which acknowledges its batch in a ``finally:`` even when
-the body failed. So the body never fails for an outage: the sink retries until the batch is stored.
-If the batch is abandoned anyway (the worker is stopped mid-retry, or a bug raises), its messages
-are marked so that Faust's acknowledgement does not count them: the committed offset stops before
-the first unstored message and a restart processes it again. (``noack_take`` with manual acks was
-tried first: in faust-streaming 0.15.3 it re-acks offsets after a restart, and commits then creep
-forward one offset per interval.) Concurrency stays 1: above 1 Faust can commit past a message
-still in flight (faust-streaming #606).
+Batches come from ``stream.take_events``, which acknowledges its batch in a ``finally:`` when the
+body returns. Two batches overlap: the body validates, dedupes and enriches batch N+1 while batch N
+is stored, dead-lettered and confirmed by a task (``finish``). Batch N's offsets are held meanwhile
+by one more reference per message (``hold_acks``), so take_events' acknowledgement commits nothing;
+``finish`` gives the last reference (``release_acks``) once everything is written. The body awaits
+batch N before it starts batch N+1's store: one batch in flight, stored in order, and rows that
+ClickHouse refused in batch N free their keys before batch N+1's repeats of them are judged
+(``BatchProcessor.retake``). The body never fails for an outage: the sink retries until the batch is
+stored. If a batch is abandoned anyway (the worker is stopped mid-retry), its messages keep their
+held reference, or are marked so that Faust's acknowledgement does not count them: the committed
+offset stops before the first unstored message and a restart processes it again. (``noack_take``
+with manual acks was tried first: in faust-streaming 0.15.3 it re-acks offsets after a restart, and
+commits then creep forward one offset per interval.) Concurrency stays 1: above 1 Faust can commit
+past a message still in flight (faust-streaming #606).
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ from dataclasses import dataclass, field
 from schemas.postings import ContractBounds, RawPosting
 from skillpulse.domain.enrich import Enricher
 from skillpulse.domain.keys import posting_key
-from skillpulse.storage import kafka_time, posting_row
+from skillpulse.storage import posting_row, sighting_row
 from stream_processors.tables import DedupeIndex
 from stream_processors.validate import Rejected, dead_letter, decode_posting
 
@@ -51,7 +57,7 @@ class Stats:
         return {k: v for k, v in self.__dict__.items() if k not in ("started",)}
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     """What the processor needs of one Kafka message (a Faust event's message, or a test double)."""
 
@@ -111,7 +117,7 @@ class BatchProcessor:
         self.stats.dead_letters += 1
         return msg, dead_letter(msg.value, reason, msg.topic, msg.partition, msg.offset, msg.key)
 
-    def reject_enrichment(self, failed: list[tuple[Message, RawPosting, str]], sightings: list[list]) -> list[tuple[Message, bytes]]:
+    def reject_enrichment(self, failed: list[tuple[Message, RawPosting, str]], sightings: list) -> list[tuple[Message, bytes]]:
         """Dead letters for postings the enricher raised on; their sightings and dedupe marks are withdrawn."""
         if not failed:
             return []
@@ -120,11 +126,15 @@ class BatchProcessor:
             self.dedupe.forget(posting_key(raw.title, raw.company, raw.location), msg.partition, msg.offset)
             letters.append(self.reject(msg, reason))
             gone.add((msg.partition, msg.offset))
-        sightings[:] = [s for s in sightings if (s[4], s[5]) not in gone]
+        sightings[:] = [s for s in sightings if (s.kafka_partition, s.kafka_offset) not in gone]
         return letters
 
-    def reject_stored(self, rejected, messages: list[Message]) -> list[tuple[Message, bytes]]:
-        """Dead letters for rows ClickHouse refused (``sink.RejectedRow``), with the server's reason."""
+    def reject_stored(self, rejected, messages: list[Message], forgotten: set[str] | None = None) -> list[tuple[Message, bytes]]:
+        """Dead letters for rows ClickHouse refused (``sink.RejectedRow``), with the server's reason.
+
+        Their keys are withdrawn from the dedupe index (a later repeat may then be stored) and added to
+        ``forgotten`` when given.
+        """
         by_position = {(m.partition, m.offset): m for m in messages}
         letters = []
         for row in rejected:
@@ -134,36 +144,63 @@ class BatchProcessor:
                 continue
             try:
                 raw = decode_posting(msg.value, self.bounds)
-                self.dedupe.forget(posting_key(raw.title, raw.company, raw.location), msg.partition, msg.offset)
+                key = posting_key(raw.title, raw.company, raw.location)
+                self.dedupe.forget(key, msg.partition, msg.offset)
+                if forgotten is not None:
+                    forgotten.add(key)
             except Rejected:
                 pass
             letters.append(self.reject(msg, f"clickhouse: {row.reason}"))
         return letters
 
-    def classify(self, messages: list[Message]) -> tuple[list[tuple[Message, bytes]], list[tuple[Message, RawPosting]], list[list]]:
-        """``(dead_letters, first_sightings, sighting_rows)``: validation and dedupe (touches the table)."""
+    def classify(self, messages: list[Message], repeats: list | None = None,
+                 ) -> tuple[list[tuple[Message, bytes]], list[tuple[Message, RawPosting]], list[list]]:
+        """``(dead_letters, first_sightings, sighting_rows)``: validation and dedupe (touches the table).
+
+        ``repeats``, when given, receives ``(message, posting, key)`` of each repeat (see ``retake``).
+        """
         version = self.enricher.pipeline_version
         letters: list[tuple[Message, bytes]] = []
         firsts: list[tuple[Message, RawPosting]] = []
-        sightings: list[list] = []
+        sightings: list = []
+        see = self.dedupe.see
+        end_offsets = self.end_offsets
+        stats = self.stats
         for msg in messages:
-            if self.end_offsets is not None and msg.offset >= self.end_offsets.get(msg.partition, 0):
-                self.stats.skipped += 1
+            if end_offsets is not None and msg.offset >= end_offsets.get(msg.partition, 0):
+                stats.skipped += 1
                 continue
-            self.stats.consumed += 1
+            stats.consumed += 1
             try:
                 raw = decode_posting(msg.value, self.bounds)
             except Rejected as exc:
                 letters.append(self.reject(msg, str(exc)))
                 continue
             key = posting_key(raw.title, raw.company, raw.location)
-            sightings.append([version, key, raw.source, raw.posted_date, msg.partition, msg.offset,
-                              kafka_time(msg.timestamp_ms)])
-            if self.dedupe.see(key, msg.partition, msg.offset, msg.timestamp_ms).first:
+            sightings.append(sighting_row(version, key, raw.source, raw.posted_date, msg.partition, msg.offset,
+                                          msg.timestamp_ms))
+            if see(key, msg.partition, msg.offset, msg.timestamp_ms).first:
                 firsts.append((msg, raw))
             else:
-                self.stats.duplicates += 1
+                stats.duplicates += 1
+                if repeats is not None:
+                    repeats.append((msg, raw, key))
         return letters, firsts, sightings
+
+    def retake(self, repeats: list, forgotten: set[str]) -> list[tuple[Message, RawPosting]]:
+        """Repeats (from ``classify``) whose key ``forgotten`` withdrew, seen again: the new first sightings.
+
+        The agent classifies a batch while the previous one is being stored; when ClickHouse refused a row
+        of that one, a repeat of it in this batch was taken for a duplicate before the refusal freed its key.
+        """
+        if not forgotten:
+            return []
+        firsts = []
+        for msg, raw, key in repeats:
+            if key in forgotten and self.dedupe.see(key, msg.partition, msg.offset, msg.timestamp_ms).first:
+                self.stats.duplicates -= 1
+                firsts.append((msg, raw))
+        return firsts
 
 
 class GapGuard:
@@ -300,49 +337,113 @@ async def confirm_changelog(futures: list) -> None:
                     " which ClickHouse resolves to the earliest sighting", len(errors), errors[0])
 
 
-def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_size: int, max_wait_s: float):
-    """Register the agent on ``app``: it consumes ``source`` and writes ``dlq`` and ClickHouse."""
+def hold_acks(events) -> None:
+    """Keep these events' offsets from being committed when take_events acknowledges them.
+
+    Faust commits a message once every reference to it is acknowledged (``Message.refcount``); one more
+    reference makes take_events' acknowledgement a partial one, and ``release_acks`` gives the last.
+    """
+    for event in events:
+        event.message.incref()
+
+
+def release_acks(app, events) -> None:
+    """Give the reference ``hold_acks`` took: the offsets become committable (in offset order per partition)."""
+    consumer = app.consumer
+    on_message_out = app.sensors.on_message_out
+    for event in events:
+        message = event.message
+        if message.ack(consumer):
+            on_message_out(message.tp, message.offset, message)
+
+
+def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_size: int, max_wait_s: float,
+                    changelog=None):
+    """Register the agent on ``app``: it consumes ``source`` and writes ``dlq`` and ClickHouse.
+
+    Two batches overlap: while batch N is stored (the ClickHouse thread), its dead letters delivered
+    and its changelog writes confirmed (a task), the agent validates, dedupes and enriches batch N+1.
+    Batch N's offsets are held (``hold_acks``) until all of that is done, so take_events acknowledging
+    the batch when the body returns commits nothing early; batch N+1 waits for batch N before its own
+    store starts, so at most one batch is in flight and batches are stored in order.
+
+    ``changelog`` (a ``stream_processors.changelog.ChangelogWriter``, if the dedupe table writes through
+    one) is confirmed with each batch, like the table's own changelog futures.
+    """
 
     guard = GapGuard()
     # Faust's record of the group's committed offsets (next offset due), per source partition.
     committed_offsets = getattr(app.consumer, "_committed_offset", {})
+    stats = processor.stats
 
     enrich_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enrich")
 
+    async def finish(events, messages: list[Message], rows: list, sightings: list, letters: list) -> set[str]:
+        """Store a batch, dead-letter what ClickHouse refused, confirm its changelog writes, release its offsets.
+
+        Returns the keys the refused rows withdrew from the dedupe index.
+        """
+        forgotten: set[str] = set()
+        try:
+            # retries while ClickHouse is away; rows it rejects come back, the rest is stored
+            rejected = await sink.store(rows, sightings)
+            letters += processor.reject_stored(rejected, messages, forgotten)
+            # Every produce of this batch is delivered before the batch is acknowledged.
+            await deliver_dead_letters(dlq, letters)
+            await confirm_changelog(processor.dedupe.take_pending())
+            if changelog is not None:
+                await changelog.confirm()
+        except BaseException:
+            log.warning("batch of %d message(s) not stored; its offsets stay uncommitted and will be processed"
+                        " again", len(events))
+            raise
+        stats.stored += len(rows) - sum(r.table == "postings_all" for r in rejected)
+        stats.batches += 1
+        release_acks(app, events)
+        log.debug("batch: %d message(s), %d stored, %d dead letter(s)", len(messages), len(rows), len(letters))
+        return forgotten
+
+    def retrieved(task: asyncio.Task) -> None:
+        if not task.cancelled():
+            task.exception()  # finish() logged it; the next batch re-raises it (none may come)
+
     async def postings(stream):
         loop = asyncio.get_running_loop()
+        pending: asyncio.Task | None = None  # the previous batch's finish()
         async for events in stream.take_events(batch_size, within=max_wait_s):
             rewind: dict = {}
+            messages = []
             for event in events:
-                missing = guard.check(event.message.partition, event.message.offset,
-                                      committed_offsets.get(event.message.tp))
-                if missing is not None and event.message.tp not in rewind:
-                    rewind[event.message.tp] = missing
-            messages = [
-                Message(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value,
-                        int((e.message.timestamp or 0) * 1000))
-                for e in events
-            ]
+                m = event.message
+                missing = guard.check(m.partition, m.offset, committed_offsets.get(m.tp))
+                if missing is not None and m.tp not in rewind:
+                    rewind[m.tp] = missing
+                messages.append(Message(m.topic, m.partition, m.offset, m.key, m.value, int((m.timestamp or 0) * 1000)))
             try:
-                letters, firsts, sightings = processor.classify(messages)
+                repeats: list = []
+                letters, firsts, sightings = processor.classify(messages, repeats)
                 rows, failed = await loop.run_in_executor(enrich_thread, processor.posting_rows, firsts)
                 letters += processor.reject_enrichment(failed, sightings)
-                # retries while ClickHouse is away; rows it rejects come back, the rest is stored
-                rejected = await sink.store(rows, sightings)
-                letters += processor.reject_stored(rejected, messages)
-                # Every produce of this batch is delivered before the batch is acknowledged.
-                await deliver_dead_letters(dlq, letters)
-                await confirm_changelog(processor.dedupe.take_pending())
+                if pending is not None:
+                    previous, pending = pending, None
+                    retaken = processor.retake(repeats, await previous)
+                    if retaken:
+                        more, failed = processor.posting_rows(retaken)
+                        rows += more
+                        letters += processor.reject_enrichment(failed, sightings)
             except BaseException:
                 withhold_acks(events)
                 raise
-            processor.stats.stored += len(rows) - sum(r.table == "postings_all" for r in rejected)
-            processor.stats.batches += 1
+            hold_acks(events)
+            pending = asyncio.ensure_future(finish(events, messages, rows, sightings, letters))
+            pending.add_done_callback(retrieved)
+            if rewind:  # rare (start-up): seek only with nothing in flight, as before batches overlapped
+                previous, pending = pending, None
+                await previous
             for tp, offset in rewind.items():
                 log.warning("partition %d: offset %d was skipped by the consumer; reading again from it", tp.partition, offset)
-                processor.stats.refetched_gaps += 1
+                stats.refetched_gaps += 1
                 guard.last.pop(tp.partition, None)
                 await app.consumer.seek(tp, offset)
-            log.debug("batch: %d message(s), %d stored, %d dead letter(s)", len(messages), len(rows), len(letters))
 
     return app.agent(source, name="postings", concurrency=1)(postings)

@@ -138,11 +138,8 @@ def run_replay(settings: Settings, since: dt.datetime, until: dt.datetime | None
     commit_start(bootstrap, group, settings.raw_topic, start)
 
     replay_settings = settings.model_copy(update={"pipeline_version": version})
-    config = WorkerConfig(
-        app_id=group, pipeline_version=version, activate=False, until_caught_up=True, end_offsets=end,
-        batch_size=settings.sink_batch_size, max_wait_s=settings.sink_max_wait_s, log_level=log_level,
-        datadir=settings.data_dir / "faust",
-    )
+    config = WorkerConfig.from_settings(replay_settings, app_id=group, activate=False, until_caught_up=True,
+                                        end_offsets=end, log_level=log_level)
     started = time.monotonic()
     try:
         result = run_worker(replay_settings, config, bootstrap=bootstrap)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from skillpulse.settings import Settings
 from stream_processors.agents import BatchProcessor, Stats, attach_pipeline, watch_stalls
-from stream_processors.app import WorkerConfig, create_app
+from stream_processors.app import MAX_MESSAGE_BYTES, WorkerConfig, create_app
+from stream_processors.changelog import ChangelogWriter
 from stream_processors.sink import ClickHouseSink
 from stream_processors.tables import DEDUPE_TABLE, DedupeIndex, dedupe_table
 from stream_processors.topics import dlq_topic, raw_topic
@@ -80,6 +81,10 @@ class LagProbe:
         self._consumer.close()
 
 
+async def _brief_sentinel() -> None:
+    await asyncio.sleep(0.1)
+
+
 def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None = None,
                on_started=None, stop_event=None) -> WorkerResult:
     """Run the Faust worker until stopped (Ctrl-C/SIGTERM) or, with ``until_caught_up``, until lag is 0.
@@ -112,7 +117,8 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
     app = create_app(config, bootstrap, partitions, loop=loop)
     stats = Stats()
     table = dedupe_table(app, partitions)
-    dedupe = DedupeIndex(table, ttl_ms=int(config.dedupe_ttl_days * 86_400_000))
+    changelog_writer = ChangelogWriter.for_table(table, bootstrap, max_message_bytes=MAX_MESSAGE_BYTES)
+    dedupe = DedupeIndex(table, ttl_ms=int(config.dedupe_ttl_days * 86_400_000), send_changelog=changelog_writer.send)
     taxonomy_path = str(settings.taxonomy_path) if settings.taxonomy_path else None
     enricher = default_enricher(config.pipeline_version, taxonomy_path)
     if settings.extractor != "taxonomy":  # hybrid: the promoted model, loaded once for the whole run
@@ -125,12 +131,13 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
     processor = BatchProcessor(enricher, dedupe, stats, config.end_offsets, settings.contract_bounds)
     sink = ClickHouseSink(settings, config.pipeline_version, activate=config.activate)
     attach_pipeline(app, raw_topic(app, settings.raw_topic), dlq_topic(app, settings.dlq_topic), processor, sink,
-                    config.batch_size, config.max_wait_s)
+                    config.batch_size, config.max_wait_s, changelog=changelog_writer)
 
     watch_stalls(app, settings.raw_topic, stats)
 
     worker = faust.Worker(app, loglevel=config.log_level.upper(), quiet=True, redirect_stdouts=False, loop=loop)
     worker.spinner = None  # no terminal escapes in logs and in the demo's output
+    worker._sentinel_task = _brief_sentinel  # mode waits 1 s for stray callbacks before closing the loop
     if threading.current_thread() is not threading.main_thread():
         worker.install_signal_handlers = lambda: None  # signals reach the main thread only; it sets stop_event
     state = {"caught_up": False}
@@ -157,17 +164,20 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
         async def watch_lag() -> None:
             await asyncio.sleep(1.0)
             while True:
-                try:
-                    lag = await loop.run_in_executor(None, probe.lag)
-                except Exception as exc:  # noqa: BLE001 - broker away or coordinator moving: ask again
-                    log.info("lag unknown for now (%s); asking again", exc)
+                if config.stop_when is None or config.stop_when():
+                    # commit what is stored now rather than at the next commit interval, then ask the broker
                     lag = None
-                if lag == 0 and (config.stop_when is None or config.stop_when()):
-                    log.info("caught up: every message is stored and committed; stopping")
-                    state["caught_up"] = True
-                    stop_soon()
-                    return
-                await asyncio.sleep(0.3)
+                    try:
+                        await app.consumer.commit()
+                        lag = await loop.run_in_executor(None, probe.lag)
+                    except Exception as exc:  # noqa: BLE001 - broker away or coordinator moving: ask again
+                        log.info("lag unknown for now (%s); asking again", exc)
+                    if lag == 0:
+                        log.info("caught up: every message is stored and committed; stopping")
+                        state["caught_up"] = True
+                        stop_soon()
+                        return
+                await asyncio.sleep(0.2)
 
     if stop_event is not None:
         @app.timer(interval=0.2)
@@ -187,6 +197,7 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
         if exc.code not in (0, None):
             raise WorkerError(f"the worker exited with status {exc.code}; see the log above") from None
     finally:
+        changelog_writer.close()
         sink.close()
         if config.until_caught_up:
             probe.close()

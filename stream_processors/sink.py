@@ -29,15 +29,14 @@ from typing import Any
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
 from skillpulse.settings import Settings, redact_text
-from skillpulse.storage import (
-    POSTING_COLUMNS, SIGHTING_COLUMNS, connect, ensure_active_version, insert_postings, insert_sightings, migrate,
-)
+from schemas.tables import POSTING_SIGHTINGS, POSTINGS_ALL
+from skillpulse.storage import connect, ensure_active_version, insert_postings, insert_sightings, migrate
 from stream_processors.errors import is_transient
 
 log = logging.getLogger(__name__)
 
-_P_PART, _P_OFF = POSTING_COLUMNS.index("kafka_partition"), POSTING_COLUMNS.index("kafka_offset")
-_S_PART, _S_OFF = SIGHTING_COLUMNS.index("kafka_partition"), SIGHTING_COLUMNS.index("kafka_offset")
+_P_PART, _P_OFF = POSTINGS_ALL.index("kafka_partition"), POSTINGS_ALL.index("kafka_offset")
+_S_PART, _S_OFF = POSTING_SIGHTINGS.index("kafka_partition"), POSTING_SIGHTINGS.index("kafka_offset")
 MAX_REASON_CHARS = 1000
 
 

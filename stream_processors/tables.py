@@ -53,7 +53,10 @@ class DedupeIndex:
     pending: list = field(default_factory=list)  # changelog sends not yet confirmed (see take_pending)
 
     def _store(self):
-        return getattr(self.table, "data", self.table)
+        store = getattr(self.table, "data", self.table)
+        # Faust's memory store keeps a plain dict in ``.data``: look keys up there, not through the store's
+        # ``Mapping.get`` (a KeyError raised and caught per new key). ``_clear`` empties it in place.
+        return getattr(store, "data", store)
 
     def _log(self, partition: int, key: str, value: Any) -> None:
         sender = self.send_changelog or getattr(self.table, "send_changelog", None)

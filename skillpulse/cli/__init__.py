@@ -132,13 +132,6 @@ def load_settings(**overrides: Any):
     return settings.model_copy(update=changes) if changes else settings
 
 
-def worker_group() -> str:
-    """The stream worker's consumer group for ``up`` and ``demo`` (``SKILLPULSE_WORKER_GROUP``)."""
-    import os
-
-    return os.environ.get("SKILLPULSE_WORKER_GROUP", "skillpulse-worker")
-
-
 def main() -> None:
     """Console-script entry point (``skillpulse``) and ``python -m skillpulse``."""
     app(prog_name="skillpulse")

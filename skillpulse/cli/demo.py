@@ -31,7 +31,7 @@ def demo(
     is stored, and keeps sending --trickle new postings so the dashboard updates while you watch. No
     producer schedule. Meanwhile `skillpulse db query` talks to it. --headless runs each step once instead.
     """
-    from skillpulse.cli import load_settings, worker_group
+    from skillpulse.cli import load_settings
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings(data_dir=data_dir)
@@ -45,7 +45,7 @@ def demo(
         try:
             run_up(settings, host, port, schedule=False, trickle_per_min=parse_rate(trickle), files=files,
                    seed_postings=0 if files is not None else postings, seed=seed, bad_messages=len(BAD_MESSAGES),
-                   batch_after_seed=batch, group=worker_group())
+                   batch_after_seed=batch)
         except (InstanceRunning, StorageError, ValueError, OSError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1)
@@ -53,7 +53,7 @@ def demo(
     from skillpulse.live.demo import run_demo
 
     try:
-        summary = run_demo(settings, postings, seed, batch, files=files, group=worker_group())
+        summary = run_demo(settings, postings, seed, batch, files=files)
     except Exception as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)

@@ -20,7 +20,7 @@ def up(
     db query` finds it through the lock file). Kafka: the local broker unless KAFKA_BOOTSTRAP is set.
     API (token in DATA_DIR/api-token): POST /api/query, POST /api/batch, GET /api/status.
     """
-    from skillpulse.cli import load_settings, worker_group
+    from skillpulse.cli import load_settings
     from skillpulse.instance import InstanceRunning
     from skillpulse.live.jobs import parse_rate
     from skillpulse.live.up import run_up
@@ -28,8 +28,7 @@ def up(
 
     try:
         rate = parse_rate(trickle)
-        run_up(load_settings(data_dir=data_dir), host, port, schedule=schedule, trickle_per_min=rate, files=files,
-               group=worker_group())
+        run_up(load_settings(data_dir=data_dir), host, port, schedule=schedule, trickle_per_min=rate, files=files)
     except (InstanceRunning, StorageError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)

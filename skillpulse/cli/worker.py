@@ -11,21 +11,18 @@ GROUP_HELP = "Consumer group (= Faust app id). Workers with the same group share
 
 
 def _settings(pipeline_version: str | None):
-    from skillpulse.settings import get_settings
+    from skillpulse.cli import load_settings
 
-    settings = get_settings()
-    if pipeline_version:
-        settings = settings.model_copy(update={"pipeline_version": pipeline_version})
-    return settings
+    return load_settings(pipeline_version=pipeline_version or None)
 
 
 def worker(
     pipeline_version: Annotated[str | None, typer.Option("--pipeline-version", help="Version written on every stored posting; default PIPELINE_VERSION (v1). Activated if no version is active yet.")] = None,
-    group: Annotated[str, typer.Option("--group", envvar="SKILLPULSE_WORKER_GROUP", help=GROUP_HELP)] = "skillpulse-worker",
+    group: Annotated[str | None, typer.Option("--group", help=GROUP_HELP + " Default SKILLPULSE_WORKER_GROUP (skillpulse-worker).")] = None,
     until_caught_up: Annotated[bool, typer.Option("--until-caught-up", help="Exit once every message on postings.raw is stored and committed (lag 0).")] = False,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Insert batch size; default SINK_BATCH_SIZE.")] = None,
     max_wait: Annotated[float | None, typer.Option("--max-wait", help="Longest wait for a batch, seconds; default SINK_MAX_WAIT_S.")] = None,
-    dedupe_ttl_days: Annotated[float, typer.Option("--dedupe-ttl-days", envvar="DEDUPE_TTL_DAYS", help="How long a posting_key is remembered for dedupe (stream time).")] = 30.0,
+    dedupe_ttl_days: Annotated[float | None, typer.Option("--dedupe-ttl-days", help="How long a posting_key is remembered for dedupe (stream time); default DEDUPE_TTL_DAYS (30).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
 ) -> None:
     """Run the stream processor: validate, dead-letter, dedupe, enrich, store in ClickHouse.
@@ -40,11 +37,9 @@ def worker(
     from stream_processors.runner import WorkerError, run_worker
 
     settings = _settings(pipeline_version)
-    config = WorkerConfig(
-        app_id=group, pipeline_version=settings.pipeline_version, until_caught_up=until_caught_up,
-        batch_size=batch_size or settings.sink_batch_size, max_wait_s=max_wait or settings.sink_max_wait_s,
-        dedupe_ttl_days=dedupe_ttl_days, log_level=log_level, datadir=settings.data_dir / "faust",
-    )
+    overrides = {"app_id": group, "batch_size": batch_size, "max_wait_s": max_wait, "dedupe_ttl_days": dedupe_ttl_days}
+    config = WorkerConfig.from_settings(settings, until_caught_up=until_caught_up, log_level=log_level,
+                                        **{k: v for k, v in overrides.items() if v is not None})
     try:
         result = run_worker(settings, config)
     except WorkerError as exc:

@@ -124,12 +124,11 @@ def seed_topic(settings, bootstrap: str, postings: int = 2000, seed: int = 42, f
 
 
 def run_demo(settings, postings: int = 2000, seed: int = 42, run_batch: bool = True,
-             bad_messages: int = len(BAD_MESSAGES), files: Path | None = None,
-             group: str = "skillpulse-worker") -> dict[str, Any]:
+             bad_messages: int = len(BAD_MESSAGES), files: Path | None = None) -> dict[str, Any]:
     """The headless demo on ``settings``: every step once, in turn; returns the summary (the JSON line it prints).
 
-    ``files`` feeds it from a seed-format folder (or JSONL/CSV) instead of synthetic postings;
-    ``group`` is the worker's consumer group.
+    ``files`` feeds it from a seed-format folder (or JSONL/CSV) instead of synthetic postings; the
+    worker's consumer group is ``settings.worker_group``.
     """
     started = time.monotonic()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -150,10 +149,7 @@ def run_demo(settings, postings: int = 2000, seed: int = 42, run_batch: bool = T
         produced, unique, bad = seed_topic(settings, bootstrap, postings, seed, files, bad_messages)
         _say(f"produced {produced} postings ({unique} unique) and {bad} bad message(s) to {settings.raw_topic}")
 
-        config = WorkerConfig(app_id=group, pipeline_version=settings.pipeline_version,
-                              until_caught_up=True, batch_size=settings.sink_batch_size,
-                              max_wait_s=settings.sink_max_wait_s, log_level="warning",
-                              datadir=settings.data_dir / "faust")
+        config = WorkerConfig.from_settings(settings, until_caught_up=True, log_level="warning")
         _say("running the worker until it has caught up…")
         result = run_worker(settings, config, bootstrap=bootstrap)
         stats = result.stats

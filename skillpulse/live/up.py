@@ -64,10 +64,9 @@ def _batch_when_caught_up(bootstrap: str, settings, group: str, batch: BatchRunn
 
 def run_up(settings: Settings, host: str = "127.0.0.1", port: int = 8050, schedule: bool = True,
            trickle_per_min: float = 0.0, files: Path | None = None, seed_postings: int = 0, seed: int = 42,
-           bad_messages: int = 0, batch_after_seed: bool = False, threads: int = 8,
-           group: str = "skillpulse-worker") -> None:
+           bad_messages: int = 0, batch_after_seed: bool = False, threads: int = 8) -> None:
     """Run on ``settings`` until Ctrl-C / SIGTERM. ``seed_postings``/``files`` + ``batch_after_seed`` are
-    the demo's opening; ``group`` is the worker's consumer group."""
+    the demo's opening; the worker's consumer group is ``settings.worker_group``."""
     from skillpulse.instance import InstanceLock
 
     url = public_url(host, port)
@@ -80,7 +79,7 @@ def run_up(settings: Settings, host: str = "127.0.0.1", port: int = 8050, schedu
         bootstrap, broker = start_kafka(settings, say)
         settings = settings.model_copy(update={"kafka_bootstrap": bootstrap})
         left = _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min, files, seed_postings,
-                      seed, bad_messages, batch_after_seed, threads, stop, group)
+                      seed, bad_messages, batch_after_seed, threads, stop)
     finally:
         lock.release()
         if broker is not None:
@@ -94,7 +93,7 @@ def run_up(settings: Settings, host: str = "127.0.0.1", port: int = 8050, schedu
 
 
 def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min, files, seed_postings, seed,
-           bad_messages, batch_after_seed, threads, stop, group) -> list[str]:
+           bad_messages, batch_after_seed, threads, stop) -> list[str]:
     from waitress.server import create_server
 
     from dashboard.app import create_app
@@ -167,9 +166,7 @@ def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min
             server.close()
 
     def worker_part(part_stop: threading.Event) -> None:
-        config = WorkerConfig(app_id=group, pipeline_version=settings.pipeline_version, until_caught_up=False,
-                              batch_size=settings.sink_batch_size, max_wait_s=settings.sink_max_wait_s,
-                              log_level="warning", datadir=settings.data_dir / "faust")
+        config = WorkerConfig.from_settings(settings, until_caught_up=False, log_level="warning")
         result = run_worker(settings, config, bootstrap=bootstrap, stop_event=part_stop)
         s = result.stats
         say(f"worker stopped: {s.stored} stored, {s.duplicates} duplicate(s), {s.dead_letters} dead letter(s)"
@@ -194,7 +191,7 @@ def _serve(settings, bootstrap, lock, host, port, url, schedule, trickle_per_min
 
     supervisor.start()
     if batch_after_seed:
-        threading.Thread(target=_batch_when_caught_up, args=(bootstrap, settings, group, batch, stop),
+        threading.Thread(target=_batch_when_caught_up, args=(bootstrap, settings, settings.worker_group, batch, stop),
                          name="up-demo-batch", daemon=True).start()
     say(f"dashboard on {url}/  · API {url}/api (token in {settings.data_dir / 'api-token'})")
     say("query it meanwhile: skillpulse db query \"SELECT count() FROM postings\"  · Ctrl-C stops everything")

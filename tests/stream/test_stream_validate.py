@@ -118,3 +118,24 @@ def test_stall_watch_reports_a_hole_that_blocks_commits():
     assert watch.check(acked, committed, "raw") == [(tp, 117, 273)]  # still there: stuck
     acked[tp] = [117, 118]
     assert watch.check(acked, committed, "raw") == [] and watch.check(acked, committed, "raw") == []
+
+
+def test_a_repeat_judged_while_its_first_sighting_was_refused_is_taken_again():
+    """Batch N+1 is classified while batch N is stored; a row ClickHouse refuses in N frees its key."""
+    from skillpulse.domain.enrich import default_enricher
+    from stream_processors.agents import BatchProcessor, Message, Stats
+    from stream_processors.sink import RejectedRow
+
+    processor = BatchProcessor(default_enricher("t"), DedupeIndex(FakeTable(), ttl_ms=10_000), Stats())
+    body = json.dumps(GOOD).encode()
+    first, repeat = Message("raw", 0, 5, None, body, 1_000), Message("raw", 0, 9, None, body, 2_000)
+    _, firsts, _ = processor.classify([first])
+    repeats: list = []
+    _, later, _ = processor.classify([repeat], repeats)
+    assert len(firsts) == 1 and later == [] and len(repeats) == 1
+    assert processor.retake(repeats, set()) == []  # nothing refused: still a repeat
+    forgotten: set = set()
+    letters = processor.reject_stored([RejectedRow("postings_all", 0, 5, "CHECK failed")], [first], forgotten)
+    assert len(letters) == 1 and forgotten
+    assert [msg.offset for msg, _ in processor.retake(repeats, forgotten)] == [9]
+    assert processor.stats.duplicates == 0
