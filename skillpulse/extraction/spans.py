@@ -90,7 +90,7 @@ class SpanFinder:
     def taxonomy_spans(self, text: str) -> list[FoundSpan]:
         """Taxonomy spans of readable ``text`` (the matcher's whole-word, longest-first rules)."""
         return [FoundSpan(s, e, text[s:e], skill, self._category(skill), "taxonomy", self.taxonomy_layer)
-                for s, e, skill in self.taxonomy.matcher.find_spans(text)]
+                for s, e, skill in self.taxonomy.matcher.find_spans_readable(text)]
 
     def find_readable(self, texts: Sequence[str]) -> list[list[FoundSpan]]:
         """Spans per readable text (offsets into it), sorted by position."""
@@ -127,10 +127,11 @@ class SpanFinder:
 
 
 def open_finder(extractor: str | None, model: str | None, *, quantize: bool = False,
-                threads: int | None = None) -> SpanFinder:
+                threads: int | None = None, backend: str | None = None) -> SpanFinder:
     """The ``SpanFinder`` a command asked for: ``extractor`` taxonomy|model|hybrid (None: hybrid when a
     model is available, else taxonomy), ``model`` a folder or HF id (None: ``SKILLPULSE_SPAN_MODEL``,
-    else the promoted model). Raises ``ValueError`` with what to do next; loads the model once.
+    else the promoted model), ``backend`` how it runs (``TokenTagger``: torch, torch-int8, onnx, onnx-int8).
+    Raises ``ValueError`` with what to do next; loads the model once.
     """
     from skillpulse.domain.taxonomy import default_taxonomy
     from skillpulse.extraction.extractor import load_span_model
@@ -144,7 +145,7 @@ def open_finder(extractor: str | None, model: str | None, *, quantize: bool = Fa
     loaded = None
     if mode != "taxonomy":
         try:
-            loaded = load_span_model(model, settings, taxonomy, quantize=quantize, threads=threads)
+            loaded = load_span_model(model, settings, taxonomy, quantize=quantize, threads=threads, backend=backend)
         except (RuntimeError, OSError) as exc:
             raise ValueError(str(exc)) from exc
         if loaded is None and mode is not None:

@@ -106,3 +106,27 @@ def test_a_hub_id_that_cannot_be_loaded_is_a_clear_error():
     proc = run("spans", "--model", "no-such-org/no-such-tagger", stdin=jsonl([LINES[0]]))
     assert proc.returncode == 2
     assert "cannot load the token classifier 'no-such-org/no-such-tagger'" in proc.stderr.decode()
+
+
+def test_onnx_backends_give_the_torch_spans(trained):
+    from typer.testing import CliRunner
+
+    from skillpulse.cli import app
+    from skillpulse.extraction.tagger import TokenTagger
+
+    out = trained[1]
+    result = CliRunner().invoke(app, ["batch", "export-onnx", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "model.onnx").is_file() and (out / "model.int8.onnx").is_file()
+    texts = ["Must know Kafka.", "Our team uses Haskell, Snowflake and Elixir (and Rust)."]
+    want = TokenTagger(out, threads=1).predict(texts)
+    assert TokenTagger(out, threads=1, backend="onnx").predict(texts) == want
+    assert TokenTagger(out, threads=1, backend="onnx-int8").predict(texts[:1]) == want[:1]
+
+
+def test_onnx_backend_without_a_graph_says_what_to_do(tmp_path):
+    from skillpulse.extraction.tagger import TokenTagger
+
+    folder = tinybert.build(tmp_path / "bare")
+    with pytest.raises(RuntimeError, match="export-onnx"):
+        TokenTagger(folder, threads=1, backend="onnx-int8")
