@@ -171,11 +171,11 @@ class TokenTagger:
         self.word_level = True  # a word's tag is its first sub-token's (bio.word_level)
         self._torch = torch
 
-    def _tags(self, ids, mask) -> list[list[int]]:
-        """Best label id per token of a padded batch."""
+    def _logits(self, ids, mask):
+        """Logits (numpy, batch x length x labels) of a padded batch."""
         if self._runner is not None:
-            return self._runner(ids.numpy(), mask.numpy()).argmax(-1).tolist()
-        return self.model(input_ids=ids, attention_mask=mask).logits.argmax(-1).tolist()
+            return self._runner(ids.numpy(), mask.numpy())
+        return self.model(input_ids=ids, attention_mask=mask).logits.float().numpy()
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -187,24 +187,57 @@ class TokenTagger:
 
         Windows are batched by length (little padding), so a batch of many texts runs fastest.
         """
+        return self.predict_scored(texts, scores=False)[0]
+
+    def predict_scored(self, texts: Sequence[str], scores: bool = True) -> tuple[list[list[Span]], list[list[tuple]]]:
+        """``(spans, word scores)`` per text: with ``scores``, each word's ``(start, end, p)``, ``p`` the
+        model's probability that the word is part of a skill (1 - P(O) on its first sub-token; the
+        highest where windows overlap). The hybrid extractor reads them (``SpanFinder``)."""
+        import numpy as np
+
         torch = self._torch
         if not texts:
-            return []
+            return [], []
         enc = _encode(self.tokenizer, texts)
         owners = enc["overflow_to_sample_mapping"]
         order = sorted(range(len(owners)), key=lambda c: len(enc["input_ids"][c]))
         found: list[list[Span]] = [[] for _ in texts]
+        words_p: list[dict[tuple[int, int], float]] = [{} for _ in texts]
+        outside = [i for i, k in enumerate(self.scheme.kinds) if k == 0]
         with torch.inference_mode():
             for lo in range(0, len(order), self.batch_size):
                 batch = order[lo:lo + self.batch_size]
                 ids, mask, _ = _pad([{"input_ids": enc["input_ids"][c]} for c in batch], self.tokenizer.pad_token_id)
-                tags = self._tags(ids, mask)
-                for c, row in zip(batch, tags):
+                logits = self._logits(ids, mask)
+                tags = logits.argmax(-1).tolist()
+                if scores:
+                    e = np.exp(logits - logits.max(-1, keepdims=True))
+                    p_skill = (1.0 - e[..., outside].sum(-1) / e.sum(-1)).tolist()
+                for i, (c, row) in enumerate(zip(batch, tags)):
                     offsets = enc["offset_mapping"][c]
-                    words = enc.word_ids(c) if self.word_level else None
+                    words = enc.word_ids(c) if self.word_level or scores else None
                     found[owners[c]].extend(tags_to_spans(texts[owners[c]], offsets, row[:len(offsets)], self.scheme,
-                                                          words))
-        return [_merge(spans, text) for spans, text in zip(found, texts)]
+                                                          words if self.word_level else None))
+                    if scores:
+                        _word_scores(words_p[owners[c]], offsets, words, p_skill[i])
+        spans = [_merge(s, text) for s, text in zip(found, texts)]
+        return spans, [sorted((a, b, p) for (a, b), p in w.items()) for w in words_p]
+
+
+def _word_scores(out: dict, offsets, words, p_skill) -> None:
+    """Each word's (start, end) -> the skill probability of its first sub-token (max over windows)."""
+    k, n = 0, len(words)
+    while k < n:
+        word = words[k]
+        if word is None:
+            k += 1
+            continue
+        j = k
+        while j + 1 < n and words[j + 1] == word:
+            j += 1
+        key = (offsets[k][0], offsets[j][1])
+        out[key] = max(out.get(key, 0.0), p_skill[k])
+        k = j + 1
 
 
 def _onnx_runner(path: str | Path, int8: bool, threads: int):
