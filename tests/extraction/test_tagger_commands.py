@@ -120,6 +120,10 @@ def test_onnx_backends_give_the_torch_spans(trained):
     assert (out / "model.onnx").is_file() and (out / "model.int8.onnx").is_file()
     texts = ["Must know Kafka.", "Our team uses Haskell, Snowflake and Elixir (and Rust)."]
     want = TokenTagger(out, threads=1).predict(texts)
+    spans, scores = TokenTagger(out, threads=1).predict_scored(texts)
+    assert spans == want
+    kafka = next(p for s, e, p in scores[0] if texts[0][s:e] == "Kafka")
+    assert kafka > 0.5 > max(p for s, e, p in scores[0] if texts[0][s:e] == "Must")  # word skill probabilities
     assert TokenTagger(out, threads=1, backend="onnx").predict(texts) == want
     assert TokenTagger(out, threads=1, backend="onnx-int8").predict(texts[:1]) == want[:1]
 
