@@ -164,7 +164,7 @@ def train_cmd(
     threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
     onnx: bool = typer.Option(False, "--onnx", help="Also write the ONNX graphs (float32, int8) for "
                                                    "--backend onnx / onnx-int8 (as batch export-onnx)."),
-    first_subtoken: bool = typer.Option(False, "--first-subtoken/--all-subtokens",
+    first_subtoken: bool = typer.Option(True, "--first-subtoken/--all-subtokens",
                                         help="Label only each word's first sub-token (the tagger reads words "
                                              "by their first sub-token) or every sub-token."),
 ) -> None:
@@ -235,8 +235,9 @@ def evaluate_cmd(
                                                     "else the promoted model)."),
     layer: str = typer.Option("knowledge", "--layer", help=LAYER_HELP + " Gold spans of this layer are scored."),
     quantize: bool = typer.Option(False, "--quantize", help="Run the model with int8 linear layers."),
-    backend: str = typer.Option(None, "--backend", help="How the model runs: torch, torch-int8 (= --quantize), "
-                                                        "onnx or onnx-int8 (ONNX Runtime; see batch export-onnx)."),
+    backend: str = typer.Option(None, "--backend", help="How the model runs: auto (default: onnx-int8 when the "
+                                "model folder has model.int8.onnx, else torch), torch, torch-int8 (= --quantize), "
+                                "onnx or onnx-int8 (ONNX Runtime; see batch export-onnx)."),
     threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
 ) -> None:
     """Score an extractor on labelled texts: strict (conlleval) and loose span P/R/F1, per layer."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from skillpulse.extraction.bio import (IGNORE, O, Scheme, Span, first_subtoken_only, scheme_from_names, snap_to_words,
                                       spans_to_tags, typed_labels)
 from skillpulse.extraction.metrics import span_metrics
+from skillpulse.extraction.onnx_model import remove_onnx
 from skillpulse.extraction.tagger import (MAX_LENGTH, META_FILE, STRIDE, TokenTagger, _encode, _pad, default_encoder,
                                          offline, set_threads)
 
@@ -191,6 +192,7 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_onnx(out)  # graphs of an earlier model in this folder would shadow the new weights
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
 

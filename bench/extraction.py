@@ -52,7 +52,7 @@ def train_model(folder: Path, out: Path, epochs: int) -> Path:
             print(f"  train step {done}/{total} loss {loss:.3f} ({time.perf_counter() - started:.0f} s)", flush=True)
 
     train(examples, out, epochs=epochs, batch_size=16, lr=1e-4, test_share=0.1, layers=layers, class_weight=1.0,
-          on_step=on_step, meta={"label_files": [str(f) for f in files], "layer": "knowledge"})
+          first_subtoken=True, on_step=on_step, meta={"label_files": [str(f) for f in files], "layer": "knowledge"})
     return out
 
 
@@ -101,6 +101,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per speed figure (median)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--postings", type=int, default=200, help="pseudo-postings timed per run")
+    parser.add_argument("--backend", default="torch", help="backend of the F1 table: auto, torch, torch-int8, onnx, "
+                                                           "onnx-int8 (the speed lines try every one)")
     args = parser.parse_args()
 
     from skillpulse.extraction.extractor import load_model
@@ -114,13 +116,14 @@ def main() -> None:
         print(f"training a knowledge tagger on TECH+HOUSE train -> {model_path}")
         train_model(args.skillspan, model_path, args.epochs)
     set_threads(args.threads)
-    models = {"knowledge": load_model(model_path, taxonomy, threads=args.threads)}
+    models = {"knowledge": load_model(model_path, taxonomy, threads=args.threads, backend=args.backend)}
     covered = {layer: models["knowledge"] for layer in model_layers(model_path, models["knowledge"].tagger)}
     if args.skill_model:
-        covered["skill"] = load_model(args.skill_model, taxonomy, threads=args.threads)
+        covered["skill"] = load_model(args.skill_model, taxonomy, threads=args.threads, backend=args.backend)
     dev = {d: read_conll(args.skillspan / f"skillspan_{d}_dev.conll", LAYERS) for d in DOMAINS}
     print(f"\nSkillSpan dev, strict/loose span F1 (x100); taxonomy {len(taxonomy.skills)} skills; "
-          f"{args.threads} threads; sentences/s = dev sentences per second, median of {args.runs}")
+          f"{args.threads} threads, backend {models['knowledge'].tagger.backend}; sentences/s = dev sentences per "
+          f"second, median of {args.runs}")
     print(f"{'extractor':<10} {'domain':<6} {'KNOWLEDGE str/loose':>20} {'SKILL str/loose':>18} {'sent/s':>8}")
     results: dict = {}
     for name in ("taxonomy", "tagger", "hybrid"):
@@ -153,7 +156,7 @@ def main() -> None:
     tech = dev["tech"]
     if not onnx_file(model_path, True).is_file():
         print(f"  (writing the ONNX graphs into {model_path}, as `skillpulse batch export-onnx` does)")
-        export_onnx(ext.tagger.model, model_path)
+        export_onnx(load_model(model_path, taxonomy, backend="torch").tagger.model, model_path)
     for backend in BACKENDS:
         e = load_model(model_path, taxonomy, threads=args.threads, backend=backend)
         e.tagger.predict(postings[:8])
@@ -164,10 +167,10 @@ def main() -> None:
     finder = SpanFinder(taxonomy, ext, "hybrid")
     finder.find_readable(postings)
     per_s = len(postings) / timed(lambda: finder.find_readable(postings), args.runs)
-    print(f"  {'hybrid float32':<16} {per_s:7.1f} postings/s   (taxonomy + tagger + label mapping, cached)")
+    print(f"  hybrid {ext.tagger.backend:<10} {per_s:7.1f} postings/s   (taxonomy + tagger + label mapping, cached)")
     taxo = SpanFinder(taxonomy)
     per_s = len(postings) / timed(lambda: taxo.find_readable(postings), args.runs)
-    print(f"  {'taxonomy':<16} {per_s:7.0f} postings/s")
+    print(f"  {'taxonomy':<17} {per_s:7.0f} postings/s")
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ def spans(
     model: str = typer.Option(None, "--model", help="BIO tagger folder or Hugging Face id (default "
                                                     "SKILLPULSE_SPAN_MODEL, else the promoted model)."),
     quantize: bool = typer.Option(False, "--quantize", help="Run the model with int8 linear layers (faster on CPU)."),
-    backend: str = typer.Option(None, "--backend", help="How the model runs: torch, torch-int8 (= --quantize), "
-                                                        "onnx or onnx-int8 (ONNX Runtime; see batch export-onnx)."),
+    backend: str = typer.Option(None, "--backend", help="How the model runs: auto (default: onnx-int8 when the "
+                                "model folder has model.int8.onnx, else torch), torch, torch-int8 (= --quantize), "
+                                "onnx or onnx-int8 (ONNX Runtime; see batch export-onnx)."),
     threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
 ) -> None:
     """Skill spans of each JSONL line on stdin, as one JSONL line on stdout, same order.

@@ -18,7 +18,7 @@ from skillpulse.domain.taxonomy import Taxonomy
 from skillpulse.domain.text import readable
 
 MODES = ("taxonomy", "model", "hybrid")
-HYBRID_MIN_SCORE = 0.0  # a lone taxonomy span needs this skill probability from the model (0: always kept)
+HYBRID_MIN_SCORE = 0.1  # a lone taxonomy span needs this skill probability from the model (0: always kept)
 _SPACE = re.compile(r"\s+")
 
 

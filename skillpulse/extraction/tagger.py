@@ -127,16 +127,18 @@ class TokenTagger:
     (e.g. ``jjzha/jobbert_knowledge_extraction``); labels are mapped by name (B/I/O, B-X/I-X).
     ``backend``: ``torch`` (float32), ``torch-int8`` (torch dynamic quantisation of the linear layers;
     also what ``quantize=True`` asks for), ``onnx`` or ``onnx-int8`` (ONNX Runtime over the graph
-    ``skillpulse batch export-onnx`` wrote into the folder, ``skillpulse.extraction.onnx_model``).
+    ``skillpulse batch export-onnx`` wrote into the folder, ``skillpulse.extraction.onnx_model``);
+    ``auto`` (None): ``onnx-int8`` where the folder has that graph, else torch.
     """
 
     def __init__(self, path: str | Path, threads: int | None = None, batch_size: int = 32,
                  quantize: bool = False, backend: str | None = None):
-        from skillpulse.extraction.onnx_model import BACKENDS
+        from skillpulse.extraction.onnx_model import BACKENDS, auto_backend
 
-        backend = backend or ("torch-int8" if quantize else "torch")
+        if backend in (None, "auto"):
+            backend = auto_backend(path, quantize) if is_local_model(path) else ("torch-int8" if quantize else "torch")
         if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}: use {', '.join(BACKENDS)}")
+            raise ValueError(f"unknown backend {backend!r}: use auto, {', '.join(BACKENDS)}")
         threads = set_threads(threads)
         if backend.startswith("onnx"):
             runner = _onnx_runner(path, backend == "onnx-int8", threads)

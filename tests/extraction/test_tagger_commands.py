@@ -108,19 +108,22 @@ def test_a_hub_id_that_cannot_be_loaded_is_a_clear_error():
     assert "cannot load the token classifier 'no-such-org/no-such-tagger'" in proc.stderr.decode()
 
 
-def test_onnx_backends_give_the_torch_spans(trained):
+def test_onnx_backends_give_the_torch_spans(trained, tmp_path):
+    import shutil
+
     from typer.testing import CliRunner
 
     from skillpulse.cli import app
     from skillpulse.extraction.tagger import TokenTagger
 
-    out = trained[1]
+    out = shutil.copytree(trained[1], tmp_path / "model")  # the other tests keep a torch-only folder
+    texts = ["Must know Kafka.", "Our team uses Haskell, Snowflake and Elixir (and Rust)."]
+    want = TokenTagger(out, threads=1).predict(texts)
     result = CliRunner().invoke(app, ["batch", "export-onnx", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "model.onnx").is_file() and (out / "model.int8.onnx").is_file()
-    texts = ["Must know Kafka.", "Our team uses Haskell, Snowflake and Elixir (and Rust)."]
-    want = TokenTagger(out, threads=1).predict(texts)
-    spans, scores = TokenTagger(out, threads=1).predict_scored(texts)
+    assert TokenTagger(out, threads=1).backend == "onnx-int8"  # auto: the int8 graph when present
+    spans, scores = TokenTagger(out, threads=1, backend="torch").predict_scored(texts)
     assert spans == want
     kafka = next(p for s, e, p in scores[0] if texts[0][s:e] == "Kafka")
     assert kafka > 0.5 > max(p for s, e, p in scores[0] if texts[0][s:e] == "Must")  # word skill probabilities
