@@ -147,11 +147,13 @@ class SpanFinder:
 
 
 def open_finder(extractor: str | None, model: str | None, *, quantize: bool = False,
-                threads: int | None = None, backend: str | None = None) -> SpanFinder:
+                threads: int | None = None, backend: str | None = None,
+                min_score: float = HYBRID_MIN_SCORE) -> SpanFinder:
     """The ``SpanFinder`` a command asked for: ``extractor`` taxonomy|model|hybrid (None: hybrid when a
     model is available, else taxonomy), ``model`` a folder or HF id (None: ``SKILLPULSE_SPAN_MODEL``,
     else the promoted model), ``backend`` how it runs (``TokenTagger``: torch, torch-int8, onnx, onnx-int8).
-    Raises ``ValueError`` with what to do next; loads the model once.
+    ``min_score`` is the hybrid rule's (``hybrid_merge``). Raises ``ValueError`` with what to do next;
+    loads the model once.
     """
     from skillpulse.domain.taxonomy import default_taxonomy
     from skillpulse.extraction.extractor import load_span_model
@@ -171,4 +173,4 @@ def open_finder(extractor: str | None, model: str | None, *, quantize: bool = Fa
         if loaded is None and mode is not None:
             raise ValueError(f"--extractor {mode} needs a model: pass --model PATH-or-HF-id, set "
                              "SKILLPULSE_SPAN_MODEL, or promote one (skillpulse batch promote DIR)")
-    return SpanFinder(taxonomy, loaded, mode or ("hybrid" if loaded is not None else "taxonomy"))
+    return SpanFinder(taxonomy, loaded, mode or ("hybrid" if loaded is not None else "taxonomy"), min_score=min_score)

@@ -73,7 +73,9 @@ def test_spans_command_model_lines_stay_aligned(trained):
 
 
 def test_spans_command_hybrid_adds_taxonomy_spans_and_maps_model_spans(trained):
-    proc = run("spans", "--model", str(trained[1]), "--threads", "1", stdin=jsonl([LINES[0], LINES[3]]))
+    # --hybrid-min-score 0: every taxonomy span no model span overlaps stays (the default asks the model)
+    proc = run("spans", "--model", str(trained[1]), "--threads", "1", "--hybrid-min-score", "0",
+               stdin=jsonl([LINES[0], LINES[3]]))
     assert proc.returncode == 0, proc.stderr.decode()
     first, last = [json.loads(line)["spans"] for line in proc.stdout.decode().splitlines()]
     assert [(s["text"], s["skill"], s["source"]) for s in first] == [("Terraform", "terraform", "model")]
