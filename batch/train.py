@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillpulse.extraction.bio import IGNORE, O, Scheme, Span, scheme_from_names, spans_to_tags, typed_labels
+from skillpulse.extraction.bio import (IGNORE, O, Scheme, Span, first_subtoken_only, scheme_from_names, snap_to_words,
+                                      spans_to_tags, typed_labels)
 from skillpulse.extraction.metrics import span_metrics
+from skillpulse.extraction.onnx_model import remove_onnx
 from skillpulse.extraction.tagger import (MAX_LENGTH, META_FILE, STRIDE, TokenTagger, _encode, _pad, default_encoder,
                                          offline, set_threads)
 
@@ -83,6 +85,20 @@ def _typed(spans: Sequence[Span], scheme: Scheme) -> list[tuple]:
     return [(s.start, s.end, s.label) for s in spans] if scheme.typed else [(s.start, s.end) for s in spans]
 
 
+def canonical_spans(example: Example) -> list[Span]:
+    """The example's gold spans as decoding emits them (``snap_to_words``: edge punctuation trimmed,
+    a closing bracket kept where the labels end on it), so the model is not taught to tag the
+    comma after "TypeScript," that the tagger would trim anyway."""
+    out: list[Span] = []
+    for span in example.spans:
+        start, end = snap_to_words(example.text, span.start, span.end)
+        if end > start:
+            out.append(span._replace(start=start, end=end, text=example.text[start:end]))
+        else:
+            out.append(span)
+    return out
+
+
 def evaluate_tagger(tagger: TokenTagger, examples: Sequence[Example]) -> dict:
     """Span metrics of ``tagger`` on ``examples``; per type as well when the model is typed."""
     predicted = tagger.predict([e.text for e in examples])
@@ -97,13 +113,16 @@ def evaluate_tagger(tagger: TokenTagger, examples: Sequence[Example]) -> dict:
 def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str | None = None,
           epochs: int = 3, batch_size: int = 8, lr: float = 2e-4, seed: int = 42, test_share: float = 0.2,
           threads: int | None = None, on_step: Callable[[int, int, float], None] | None = None,
-          meta: dict | None = None, layers: Sequence[str] = (), class_weight: float = CLASS_WEIGHT) -> TrainResult:
+          meta: dict | None = None, layers: Sequence[str] = (), class_weight: float = CLASS_WEIGHT,
+          first_subtoken: bool = False) -> TrainResult:
     """Fine-tune on the training postings, evaluate on the held-out ones, save to ``out_dir``.
 
     ``base_model`` is an encoder (a new BIO head is trained) or a BIO tagger with the same span types
     (fine-tuned head and all: the weekly batch refines the promoted model this way). ``layers`` names
     the span types of a typed model (``Span.label``); empty for one untyped B/I/O layer. Batches hold
-    windows of similar length. ``on_step(done, total, loss)`` reports progress. Raises ``ValueError``
+    windows of similar length. Gold spans are first put in the form decoding gives (``canonical_spans``).
+    ``first_subtoken`` labels only each word's first sub-token (the others are ignored by the loss),
+    as the tagger reads words at inference. ``on_step(done, total, loss)`` reports progress. Raises ``ValueError``
     when either side of the split is empty (label more postings).
     """
     offline()
@@ -140,8 +159,10 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
     chunks = []
     for c, owner in enumerate(enc["overflow_to_sample_mapping"]):
         offsets = enc["offset_mapping"][c]
-        chunks.append({"input_ids": enc["input_ids"][c],
-                       "labels": spans_to_tags(offsets, _typed(train_ex[owner].spans, scheme), scheme)})
+        tags = spans_to_tags(offsets, _typed(canonical_spans(train_ex[owner]), scheme), scheme)
+        if first_subtoken:
+            tags = first_subtoken_only(tags, enc.word_ids(c))
+        chunks.append({"input_ids": enc["input_ids"][c], "labels": tags})
     rng = random.Random(seed)
     lengths = [len(c["input_ids"]) for c in chunks]
     steps_per_epoch = (len(chunks) + batch_size - 1) // batch_size
@@ -171,6 +192,7 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_onnx(out)  # graphs of an earlier model in this folder would shadow the new weights
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
 
@@ -178,6 +200,7 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
     metrics = evaluate_tagger(TokenTagger.from_model(model, tokenizer, out), test_ex)
     metrics.update(train_postings=len(train_ex), test_postings=len(test_ex), train_windows=len(chunks),
                    epochs=epochs, lr=lr, batch_size=batch_size, class_weight=class_weight,
+                   first_subtoken=first_subtoken,
                    final_loss=round(sum(losses[-5:]) / max(1, len(losses[-5:])), 4))
     seconds = time.perf_counter() - started
     info = {"base_model": base_model, "labels": [model.config.id2label[i] for i in range(model.config.num_labels)],

@@ -164,6 +164,11 @@ def train_cmd(
     class_weight: float = typer.Option(1.0, "--class-weight", min=0.1, help="Loss weight of B/I tokens vs O."),
     seed: int = typer.Option(42, "--seed", help="Seed for the split, shuffling and the new head."),
     threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
+    onnx: bool = typer.Option(False, "--onnx", help="Also write the ONNX graphs (float32, int8) for "
+                                                   "--backend onnx / onnx-int8 (as batch export-onnx)."),
+    first_subtoken: bool = typer.Option(True, "--first-subtoken/--all-subtokens",
+                                        help="Label only each word's first sub-token (the tagger reads words "
+                                             "by their first sub-token) or every sub-token."),
 ) -> None:
     """Train a BIO skill tagger from human labels (e.g. SkillSpan) and print its held-out span scores.
 
@@ -195,12 +200,15 @@ def train_cmd(
         try:
             result = train(examples, output, base_model=base, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                            test_share=holdout, threads=threads, on_step=on_step, layers=layers,
-                           class_weight=class_weight, meta={"label_files": [str(p) for p in labels], "layer": layer})
+                           class_weight=class_weight, first_subtoken=first_subtoken,
+                           meta={"label_files": [str(p) for p in labels], "layer": layer})
         except ValueError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(2) from None
     print_scores(result.metrics, f"held-out {result.test_size} of {result.train_size + result.test_size} texts")
     typer.echo(f"model: {result.path} ({result.seconds:.0f} s)")
+    if onnx:
+        export_onnx_cmd(result.path)
 
 
 def print_scores(metrics: dict, title: str) -> None:
@@ -229,6 +237,12 @@ def evaluate_cmd(
                                                     "else the promoted model)."),
     layer: str = typer.Option("knowledge", "--layer", help=LAYER_HELP + " Gold spans of this layer are scored."),
     quantize: bool = typer.Option(False, "--quantize", help="Run the model with int8 linear layers."),
+    backend: str = typer.Option(None, "--backend", help="How the model runs: auto (default: onnx-int8 when the "
+                                "model folder has model.int8.onnx, else torch), torch, torch-int8 (= --quantize), "
+                                "onnx or onnx-int8 (ONNX Runtime; see batch export-onnx)."),
+    min_score: float = typer.Option(0.1, "--hybrid-min-score", min=0.0, max=1.0,
+                                    help="Hybrid: keep a taxonomy span no model span overlaps only where the model "
+                                         "gives one of its words this skill probability (0 keeps them all)."),
     threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
 ) -> None:
     """Score an extractor on labelled texts: strict (conlleval) and loose span P/R/F1, per layer."""
@@ -240,7 +254,8 @@ def evaluate_cmd(
     try:
         layers = layers_for(layer)
         items = [(p, read_labels(p, layers)) for p in labels]
-        finder = open_finder(extractor, model, load_settings(), quantize=quantize, threads=threads)
+        finder = open_finder(extractor, model, load_settings(), quantize=quantize, threads=threads, backend=backend,
+                             min_score=min_score)
     except ValueError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
@@ -253,6 +268,30 @@ def evaluate_cmd(
         if len(layers) == 1:
             metrics.pop("layers")
         print_scores(metrics, f"{path.name}: {finder.mode}, {len(texts)} texts, {len(texts) / seconds:.0f} texts/s")
+
+
+@app.command("export-onnx")
+def export_onnx_cmd(
+    folder: Path = typer.Argument(..., help="A token-classifier folder (e.g. from `skillpulse batch train`)."),
+) -> None:
+    """Write the model as ONNX graphs beside it: model.onnx (float32) and model.int8.onnx (int8 weights).
+
+    `skillpulse spans --backend onnx-int8 --model DIR` (and `batch evaluate`) then run it with ONNX
+    Runtime: the same spans as torch up to rounding, several times faster on CPU.
+    """
+    from skillpulse.extraction.onnx_model import export_onnx
+    from skillpulse.extraction.tagger import load_token_classifier
+
+    if not folder.is_dir():
+        typer.secho(f"error: {folder}: not a model folder", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    try:
+        _, model = load_token_classifier(folder)
+    except RuntimeError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    for path in export_onnx(model, folder):
+        typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 @app.command("promote")

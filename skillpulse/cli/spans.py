@@ -31,6 +31,12 @@ def spans(
     model: str = typer.Option(None, "--model", help="BIO tagger folder or Hugging Face id (default "
                                                     "SKILLPULSE_SPAN_MODEL, else the promoted model)."),
     quantize: bool = typer.Option(False, "--quantize", help="Run the model with int8 linear layers (faster on CPU)."),
+    backend: str = typer.Option(None, "--backend", help="How the model runs: auto (default: onnx-int8 when the "
+                                "model folder has model.int8.onnx, else torch), torch, torch-int8 (= --quantize), "
+                                "onnx or onnx-int8 (ONNX Runtime; see batch export-onnx)."),
+    min_score: float = typer.Option(0.1, "--hybrid-min-score", min=0.0, max=1.0,
+                                    help="Hybrid: keep a taxonomy span no model span overlaps only where the model "
+                                         "gives one of its words this skill probability (0 keeps them all)."),
     threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
 ) -> None:
     """Skill spans of each JSONL line on stdin, as one JSONL line on stdout, same order.
@@ -48,7 +54,8 @@ def spans(
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        finder = open_finder(extractor, model, load_settings(), quantize=quantize, threads=threads)
+        finder = open_finder(extractor, model, load_settings(), quantize=quantize, threads=threads, backend=backend,
+                             min_score=min_score)
     except ValueError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None

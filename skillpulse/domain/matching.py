@@ -50,14 +50,30 @@ def _kind(ch: str) -> str:
     return kind
 
 
+def _exact_pattern(exact: Mapping[str, object]) -> re.Pattern | None:
+    """One regex for the case-exact forms, whole words only (word characters as above)."""
+    if not exact:
+        return None
+    for form in exact:
+        if not form.strip() or form != form.strip() or any(ch.isspace() for ch in form):
+            raise ValueError(f"exact term {form!r}: one word, no spaces")
+    alternatives = "|".join(re.escape(f) for f in sorted(exact, key=len, reverse=True))
+    # Not at a sentence's start (the text's, or after . ! ?), where every word is capitalised.
+    return re.compile(rf"(?<![\w&+#])(?<!^)(?<![.!?] )(?:{alternatives})(?![\w&+#])")
+
+
 class PhraseMatcher(Generic[T]):
     """Finds which of a fixed set of terms occur in a text as whole words or phrases.
 
     ``terms`` maps each surface form (any case) to the value reported when it is found; several
-    forms may map to one value (aliases).
+    forms may map to one value (aliases). ``exact`` maps forms found only in exactly that case
+    ("React", "Go": names that are everyday words in lower case), same whole-word rule, and not
+    where a sentence starts ("Go the extra mile"); ``find_normalised`` (lower-cased text) skips them.
     """
 
-    def __init__(self, terms: Mapping[str, T]):
+    def __init__(self, terms: Mapping[str, T], exact: Mapping[str, T] | None = None):
+        self._exact = dict(exact or {})
+        self._exact_re = _exact_pattern(self._exact)
         forms: dict[str, T] = {}
         for surface, value in terms.items():
             form = normalise(surface).strip()
@@ -153,13 +169,19 @@ class PhraseMatcher(Generic[T]):
         Short texts (titles: the same few thousand recur all day) are remembered, a bounded number.
         """
         if len(text) > _MEMO_CHARS:
-            return self._values(self._encode(as_text(text)))
+            return self._find_text(as_text(text))
         found = self._memo.get(text)
         if found is None:
             if len(self._memo) >= _MEMO_SIZE:
                 self._memo.clear()
-            found = self._memo[text] = frozenset(self._values(self._encode(as_text(text))))
+            found = self._memo[text] = frozenset(self._find_text(as_text(text)))
         return set(found)
+
+    def _find_text(self, text: str) -> set[T]:
+        values = self._values(self._encode(text))
+        if self._exact_re is not None:
+            values.update(self._exact[m.group()] for m in self._exact_re.finditer(text))
+        return values
 
     def find_spans_normalised(self, text: str) -> list[tuple[int, int, T]]:
         """``(start, end, value)`` of each term occurrence in normalised ``text``, by position.
@@ -194,17 +216,37 @@ class PhraseMatcher(Generic[T]):
         Additive to ``find``: weak span labels for the batch extractor. ``readable(text)[s:e]``
         is the surface form found.
         """
-        shown = readable(text)
+        return self.find_spans_readable(readable(text))
+
+    def find_spans_readable(self, shown: str) -> list[tuple[int, int, T]]:
+        """Spans of the terms in ``shown``, text already made readable, as offsets into it (case kept).
+
+        Markup is not removed a second time: a readable text may hold a literal ``<ORGANIZATION>``
+        (an entity decoded, or a placeholder in labelled data) that ``readable`` would strip again.
+        """
         lowered = shown.lower()
         if len(lowered) == len(shown):
-            return self.find_spans_normalised(lowered)
-        # A few characters lower-case to two (e.g. "İ"): match on the lowered text, map back.
-        back = [i for i, ch in enumerate(shown) for _ in ch.lower()] + [len(shown)]
-        return [(back[s], back[e - 1] + 1, v) for s, e, v in self.find_spans_normalised(lowered)]
+            found = self.find_spans_normalised(lowered)
+        else:  # a few characters lower-case to two (e.g. "İ"): match on the lowered text, map back
+            back = [i for i, ch in enumerate(shown) for _ in ch.lower()] + [len(shown)]
+            found = [(back[s], back[e - 1] + 1, v) for s, e, v in self.find_spans_normalised(lowered)]
+        if self._exact_re is None:
+            return found
+        extra = [(m.start(), m.end(), self._exact[m.group()]) for m in self._exact_re.finditer(shown)]
+        extra = [h for h in extra if all(h[1] <= s or h[0] >= e for s, e, _ in found)]  # longer terms win
+        return sorted(found + extra, key=lambda h: h[0]) if extra else found
 
     @classmethod
-    def from_groups(cls, groups: Iterable[tuple[T, Iterable[str]]]) -> "PhraseMatcher[T]":
-        """Build from ``(value, [surface forms])`` pairs; a form claimed twice is an error."""
+    def from_groups(cls, groups: Iterable[tuple[T, Iterable[str]]],
+                    exact: Iterable[tuple[T, Iterable[str]]] = ()) -> "PhraseMatcher[T]":
+        """Build from ``(value, [surface forms])`` pairs (and ``exact``: case-exact forms the same
+        way); a form claimed twice is an error."""
+        exact_terms: dict[str, T] = {}
+        for value, forms in exact:
+            for form in forms:
+                if form in exact_terms and exact_terms[form] != value:
+                    raise ValueError(f"exact term {form!r} is claimed by both {exact_terms[form]!r} and {value!r}")
+                exact_terms[form] = value
         terms: dict[str, T] = {}
         for value, forms in groups:
             for form in forms:
@@ -212,4 +254,4 @@ class PhraseMatcher(Generic[T]):
                 if key in terms and terms[key] != value:
                     raise ValueError(f"term {form!r} is claimed by both {terms[key]!r} and {value!r}")
                 terms[key] = value
-        return cls(terms)
+        return cls(terms, exact_terms)

@@ -36,6 +36,7 @@ class Skill:
     tier: str | None = None
     aliases: tuple[str, ...] = ()
     seed: bool = False
+    exact: tuple[str, ...] = ()  # labels matched in exactly this case only ("React": "react" is a verb)
 
     @property
     def id(self) -> str:
@@ -79,13 +80,14 @@ def taxonomy_from_data(data: dict[str, Any]) -> Taxonomy:
             if tier is not None and tier not in TIERS:
                 raise ValueError(f"skill {name!r}: tier must be one of {TIERS}, got {tier!r}")
             aliases = tuple(str(a) for a in entry.get("aliases") or ())
-            skills[name] = Skill(name, category, tier, aliases, bool(entry.get("seed", False)))
+            exact = tuple(str(a) for a in entry.get("exact") or ())
+            skills[name] = Skill(name, category, tier, aliases, bool(entry.get("seed", False)), exact)
     labels = [(s.name, (s.name, *s.aliases)) for s in skills.values()]
     claimed = {normalise(form).strip() for _, forms in labels for form in forms}
     # Tag-style spellings ("ruby-on-rails", "amazon-web-services"), unless another label has that form.
     variants = [(name, [v for v in (f.replace(" ", "-") for f in forms if " " in f) if v not in claimed])
                 for name, forms in labels]
-    matcher = PhraseMatcher.from_groups(labels + variants)
+    matcher = PhraseMatcher.from_groups(labels + variants, [(s.name, s.exact) for s in skills.values() if s.exact])
     return Taxonomy(skills=skills, version=str(data.get("version", "1")), matcher=matcher)
 
 

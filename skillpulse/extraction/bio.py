@@ -115,23 +115,76 @@ def spans_to_tags(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple], sc
     return tags
 
 
+_CLOSING = {")": "(", "]": "["}
+
+
+def _keeps_closing(text: str, start: int, end: int) -> bool:
+    """Whether the span's last character, a closing bracket, belongs to it: it stands alone after a
+    space (pre-tokenised text such as SkillSpan's "( AWS )", where the labels end on it) or closes
+    a bracket opened inside the span ("Python (3.x)")."""
+    ch = text[end - 1]
+    if ch not in _CLOSING:
+        return False
+    if end - 1 > start and text[end - 2].isspace():
+        return True
+    return text.count(_CLOSING[ch], start, end - 1) > text.count(ch, start, end - 1)
+
+
 def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen ``[start, end)`` to whole words (a span never cuts a word) and trim spaces/punctuation."""
+    """Widen ``[start, end)`` to whole words (a span never cuts a word) and trim spaces/punctuation.
+
+    A closing bracket at the end stays when it stands alone or closes a bracket opened inside the
+    span (``_keeps_closing``); other punctuation at either edge is trimmed.
+    """
     while start > 0 and is_word_char(text[start - 1]) and is_word_char(text[start]):
         start -= 1
     while end < len(text) and is_word_char(text[end - 1]) and is_word_char(text[end]):
         end += 1
     while start < end and not (is_word_char(text[start])):
         start += 1
-    while end > start and not (is_word_char(text[end - 1])):
+    while end > start and not is_word_char(text[end - 1]) and not _keeps_closing(text, start, end):
         end -= 1
     return start, end
 
 
+def first_subtoken_only(tags: Sequence[int], word_ids: Sequence[int | None]) -> list[int]:
+    """Training labels on the first sub-token of each word only (``word_ids`` of a fast tokenizer);
+    the word's other sub-tokens get ``IGNORE``."""
+    out: list[int] = []
+    previous = None
+    for tag, word in zip(tags, word_ids):
+        out.append(IGNORE if word is not None and word == previous else tag)
+        previous = word
+    return out
+
+
+def word_level(tags: Sequence[int], word_ids: Sequence[int | None], scheme: Scheme = DEFAULT_SCHEME) -> list[int]:
+    """Each word's tag is its first sub-token's: the other sub-tokens continue it (I of the same
+    type) or stay outside (O), so a span starts and ends on word boundaries."""
+    inside = {t: i for i, (k, t) in reversed(list(enumerate(zip(scheme.kinds, scheme.types)))) if k == I}
+    outside = scheme.kinds.index(O)
+    out: list[int] = []
+    previous = None
+    head = outside
+    for tag, word in zip(tags, word_ids):
+        if word is None or word != previous or tag == IGNORE:
+            head = tag
+            out.append(tag)
+        elif head == IGNORE or scheme.kinds[head] == O:
+            out.append(outside)
+        else:
+            out.append(inside.get(scheme.types[head], tag))
+        previous = word
+    return out
+
+
 def tags_to_spans(text: str, offsets: Sequence[tuple[int, int]], tags: Sequence[int],
-                  scheme: Scheme = DEFAULT_SCHEME) -> list[Span]:
+                  scheme: Scheme = DEFAULT_SCHEME, word_ids: Sequence[int | None] | None = None) -> list[Span]:
     """Decode token tags into word-aligned spans of ``text`` (conlleval: an I after O, or an I of
-    another type, opens a span too)."""
+    another type, opens a span too). With the tokenizer's ``word_ids`` a word's tag is its first
+    sub-token's (``word_level``), as a model trained on first sub-tokens is read."""
+    if word_ids is not None:
+        tags = word_level(tags, word_ids, scheme)
     spans: list[Span] = []
     open_start = open_end = -1
     open_type = ""

@@ -151,16 +151,19 @@ class SpanExtractor:
 
 def load_model(path, taxonomy: Taxonomy | None = None, *, version: str = "", encoder: str | None = None,
                map_threshold: float | None = DEFAULT_MAP_THRESHOLD, threads: int | None = None,
-               quantize: bool = False) -> SpanExtractor:
-    """A ``SpanExtractor`` over the model folder (or Hugging Face id) ``path``."""
+               quantize: bool = False, backend: str | None = None) -> SpanExtractor:
+    """A ``SpanExtractor`` over the model folder (or Hugging Face id) ``path``; ``backend`` as in
+    ``TokenTagger`` (``quantize`` is ``torch-int8``)."""
     from skillpulse.extraction.tagger import TokenTagger
 
-    return SpanExtractor(TokenTagger(path, threads=threads, quantize=quantize), taxonomy or default_taxonomy(),
+    tagger = TokenTagger(path, threads=threads, quantize=quantize, backend=backend)
+    return SpanExtractor(tagger, taxonomy or default_taxonomy(),
                          version=version or str(path), encoder=encoder, map_threshold=map_threshold)
 
 
 def load_span_model(model: str | None, settings, taxonomy: Taxonomy | None = None, *, quantize: bool = False,
-                    threads: int | None = None, use_registry: bool = True) -> SpanExtractor | None:
+                    threads: int | None = None, use_registry: bool = True,
+                    backend: str | None = None) -> SpanExtractor | None:
     """The model ``skillpulse spans`` uses: ``model`` (folder or HF id), else ``SKILLPULSE_SPAN_MODEL``,
     else the promoted model when the registry can be read; None when there is none."""
     from skillpulse.extraction.tagger import default_encoder
@@ -169,7 +172,8 @@ def load_span_model(model: str | None, settings, taxonomy: Taxonomy | None = Non
         taxonomy = default_taxonomy(str(settings.taxonomy_path) if settings.taxonomy_path else None)
     chosen = model or getattr(settings, "span_model", None)
     if chosen:
-        return load_model(chosen, taxonomy, encoder=default_encoder(settings), threads=threads, quantize=quantize)
+        return load_model(chosen, taxonomy, encoder=default_encoder(settings), threads=threads, quantize=quantize,
+                          backend=backend)
     if not use_registry or (not settings.clickhouse_url and not (settings.data_dir / "clickhouse").exists()):
         return None
     try:

@@ -18,6 +18,7 @@ from skillpulse.domain.taxonomy import Taxonomy
 from skillpulse.domain.text import readable
 
 MODES = ("taxonomy", "model", "hybrid")
+HYBRID_MIN_SCORE = 0.1  # a lone taxonomy span needs this skill probability from the model (0: always kept)
 _SPACE = re.compile(r"\s+")
 
 
@@ -63,9 +64,22 @@ def overlaps(a, b) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def hybrid_merge(taxonomy: Sequence[FoundSpan], model: Sequence[FoundSpan]) -> list[FoundSpan]:
-    """Model spans, plus the taxonomy spans that overlap no model span of the same layer; by position."""
+def word_score(t, word_scores: Sequence[tuple[int, int, float]]) -> float:
+    """The highest skill probability the model gave a word inside span ``t`` (0 when none)."""
+    return max((p for s, e, p in word_scores if s < t.end and t.start < e), default=0.0)
+
+
+def hybrid_merge(taxonomy: Sequence[FoundSpan], model: Sequence[FoundSpan],
+                 word_scores: Sequence[tuple[int, int, float]] | None = None, min_score: float = 0.0) -> list[FoundSpan]:
+    """Model spans, plus the taxonomy spans that overlap no model span of the same layer; by position.
+
+    With ``word_scores`` (``TokenTagger.predict_scored``) a lone taxonomy span is kept only where the
+    model gave one of its words a skill probability of at least ``min_score``: the taxonomy lowers
+    the model's threshold on known skills instead of overruling it.
+    """
     kept = [t for t in taxonomy if not any(m.layer == t.layer and overlaps(m, t) for m in model)]
+    if word_scores is not None and min_score > 0:
+        kept = [t for t in kept if word_score(t, word_scores) >= min_score]
     return sorted([*kept, *model])
 
 
@@ -73,7 +87,8 @@ class SpanFinder:
     """Spans per text by ``mode``: taxonomy, model or hybrid. ``extractor`` is a loaded
     ``SpanExtractor`` (tagger + label mapping); needed for model and hybrid."""
 
-    def __init__(self, taxonomy: Taxonomy, extractor=None, mode: str = "taxonomy"):
+    def __init__(self, taxonomy: Taxonomy, extractor=None, mode: str = "taxonomy",
+                 min_score: float = HYBRID_MIN_SCORE):
         if mode not in MODES:
             raise ValueError(f"unknown extractor {mode!r}: use {', '.join(MODES)}")
         if mode != "taxonomy" and extractor is None:
@@ -81,6 +96,7 @@ class SpanFinder:
         self.taxonomy = taxonomy
         self.extractor = extractor
         self.mode = mode
+        self.min_score = min_score
         layers = getattr(extractor.tagger, "layers", ()) if extractor is not None else ()
         self.taxonomy_layer = "knowledge" if layers else ""
 
@@ -90,17 +106,21 @@ class SpanFinder:
     def taxonomy_spans(self, text: str) -> list[FoundSpan]:
         """Taxonomy spans of readable ``text`` (the matcher's whole-word, longest-first rules)."""
         return [FoundSpan(s, e, text[s:e], skill, self._category(skill), "taxonomy", self.taxonomy_layer)
-                for s, e, skill in self.taxonomy.matcher.find_spans(text)]
+                for s, e, skill in self.taxonomy.matcher.find_spans_readable(text)]
 
     def find_readable(self, texts: Sequence[str]) -> list[list[FoundSpan]]:
         """Spans per readable text (offsets into it), sorted by position."""
         taxonomy = [self.taxonomy_spans(t) if self.mode != "model" else [] for t in texts]
         if self.mode == "taxonomy":
             return taxonomy
-        predicted = self.extractor.tagger.predict(list(texts))
+        scored = self.mode == "hybrid" and self.min_score > 0 and hasattr(self.extractor.tagger, "predict_scored")
+        if scored:
+            predicted, word_scores = self.extractor.tagger.predict_scored(list(texts))
+        else:
+            predicted, word_scores = self.extractor.tagger.predict(list(texts)), [None] * len(texts)
         mapping = self.extractor.resolve_many([s.text for spans in predicted for s in spans])
         out = []
-        for tax, spans in zip(taxonomy, predicted):
+        for tax, spans, scores in zip(taxonomy, predicted, word_scores):
             model: list[FoundSpan] = []
             for s in spans:
                 skill = mapping[s.text]
@@ -108,7 +128,7 @@ class SpanFinder:
                     inside = {t.skill for t in tax if t.start >= s.start and t.end <= s.end}
                     skill = inside.pop() if len(inside) == 1 else None
                 model.append(FoundSpan(s.start, s.end, s.text, skill, self._category(skill), "model", s.label))
-            out.append(hybrid_merge(tax, model))
+            out.append(hybrid_merge(tax, model, scores, self.min_score))
         return out
 
     def find(self, texts: Sequence[str]) -> list[tuple[str, list[FoundSpan]]]:
@@ -127,10 +147,13 @@ class SpanFinder:
 
 
 def open_finder(extractor: str | None, model: str | None, settings, *, quantize: bool = False,
-                threads: int | None = None) -> SpanFinder:
+                threads: int | None = None, backend: str | None = None,
+                min_score: float = HYBRID_MIN_SCORE) -> SpanFinder:
     """The ``SpanFinder`` a command asked for: ``extractor`` taxonomy|model|hybrid (None: hybrid when a
     model is available, else taxonomy), ``model`` a folder or HF id (None: ``SKILLPULSE_SPAN_MODEL``,
-    else the promoted model), ``settings`` the taxonomy, model and store to use. Raises ``ValueError`` with what to do next; loads the model once.
+    else the promoted model), ``settings`` the taxonomy, model and store to use, ``backend`` how it runs
+    (``TokenTagger``: torch, torch-int8, onnx, onnx-int8). ``min_score`` is the hybrid rule's
+    (``hybrid_merge``). Raises ``ValueError`` with what to do next; loads the model once.
     """
     from skillpulse.domain.taxonomy import default_taxonomy
     from skillpulse.extraction.extractor import load_span_model
@@ -142,10 +165,10 @@ def open_finder(extractor: str | None, model: str | None, settings, *, quantize:
     loaded = None
     if mode != "taxonomy":
         try:
-            loaded = load_span_model(model, settings, taxonomy, quantize=quantize, threads=threads)
+            loaded = load_span_model(model, settings, taxonomy, quantize=quantize, threads=threads, backend=backend)
         except (RuntimeError, OSError) as exc:
             raise ValueError(str(exc)) from exc
         if loaded is None and mode is not None:
             raise ValueError(f"--extractor {mode} needs a model: pass --model PATH-or-HF-id, set "
                              "SKILLPULSE_SPAN_MODEL, or promote one (skillpulse batch promote DIR)")
-    return SpanFinder(taxonomy, loaded, mode or ("hybrid" if loaded is not None else "taxonomy"))
+    return SpanFinder(taxonomy, loaded, mode or ("hybrid" if loaded is not None else "taxonomy"), min_score=min_score)

@@ -78,9 +78,10 @@ def is_local_model(path: str | Path) -> bool:
     return Path(path).is_dir()
 
 
-def load_token_classifier(path: str | Path):
+def load_token_classifier(path: str | Path, config_only: bool = False):
     """(tokenizer, model) from a folder, or from a Hugging Face id: the local HF cache first, then
-    the hub when it is reachable. Raises ``RuntimeError`` saying what to do when neither works."""
+    the hub when it is reachable. Raises ``RuntimeError`` saying what to do when neither works.
+    With ``config_only`` the second item is only the model's config wrapped (labels, no weights)."""
     if is_local_model(path):
         offline()
     else:  # an explicit hub id: allow the hub unless the user turned it off
@@ -93,7 +94,14 @@ def load_token_classifier(path: str | Path):
     for local_only in ((True,) if is_local_model(path) else (True, False)):
         try:
             tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=local_only)
-            model = AutoModelForTokenClassification.from_pretrained(name, local_files_only=local_only)
+            if config_only:
+                from types import SimpleNamespace
+
+                from transformers import AutoConfig
+
+                model = SimpleNamespace(config=AutoConfig.from_pretrained(name, local_files_only=local_only))
+            else:
+                model = AutoModelForTokenClassification.from_pretrained(name, local_files_only=local_only)
             break
         except (OSError, ValueError) as exc:
             errors.append(exc)
@@ -117,34 +125,59 @@ class TokenTagger:
 
     ``path`` is a folder SkillPulse wrote, any Hugging Face token-classification folder, or a hub id
     (e.g. ``jjzha/jobbert_knowledge_extraction``); labels are mapped by name (B/I/O, B-X/I-X).
-    ``quantize=True`` converts the linear layers to int8 (dynamic quantisation) for faster CPU inference.
+    ``backend``: ``torch`` (float32), ``torch-int8`` (torch dynamic quantisation of the linear layers;
+    also what ``quantize=True`` asks for), ``onnx`` or ``onnx-int8`` (ONNX Runtime over the graph
+    ``skillpulse batch export-onnx`` wrote into the folder, ``skillpulse.extraction.onnx_model``);
+    ``auto`` (None): ``onnx-int8`` where the folder has that graph, else torch.
     """
 
     def __init__(self, path: str | Path, threads: int | None = None, batch_size: int = 32,
-                 quantize: bool = False):
-        tokenizer, model = load_token_classifier(path)
-        set_threads(threads)
-        self._setup(Path(str(path)), tokenizer, model, batch_size, quantize)
+                 quantize: bool = False, backend: str | None = None):
+        from skillpulse.extraction.onnx_model import BACKENDS, auto_backend
+
+        if backend in (None, "auto"):
+            backend = auto_backend(path, quantize) if is_local_model(path) else ("torch-int8" if quantize else "torch")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}: use auto, {', '.join(BACKENDS)}")
+        threads = set_threads(threads)
+        if backend.startswith("onnx"):
+            runner = _onnx_runner(path, backend == "onnx-int8", threads)
+            tokenizer, model = load_token_classifier(path, config_only=True)
+            self._setup(Path(str(path)), tokenizer, model, batch_size, False, runner)
+        else:
+            tokenizer, model = load_token_classifier(path)
+            self._setup(Path(str(path)), tokenizer, model, batch_size, backend == "torch-int8")
+        self.backend = backend
 
     @classmethod
     def from_model(cls, model, tokenizer, path: str | Path = "", batch_size: int = 32) -> "TokenTagger":
         """A tagger over an in-memory model (e.g. right after training)."""
         tagger = cls.__new__(cls)
         tagger._setup(Path(str(path)), tokenizer, model, batch_size, False)
+        tagger.backend = "torch"
         return tagger
 
-    def _setup(self, path: Path, tokenizer, model, batch_size: int, quantize: bool) -> None:
+    def _setup(self, path: Path, tokenizer, model, batch_size: int, quantize: bool, runner=None) -> None:
         import torch
 
         self.path = path
         self.tokenizer = tokenizer
         self.scheme = model_scheme(model)
-        model.eval()
-        if quantize:
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        if runner is None:
+            model.eval()
+            if quantize:
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         self.model = model
+        self._runner = runner
         self.batch_size = batch_size
+        self.word_level = True  # a word's tag is its first sub-token's (bio.word_level)
         self._torch = torch
+
+    def _logits(self, ids, mask):
+        """Logits (numpy, batch x length x labels) of a padded batch."""
+        if self._runner is not None:
+            return self._runner(ids.numpy(), mask.numpy())
+        return self.model(input_ids=ids, attention_mask=mask).logits.float().numpy()
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -156,22 +189,70 @@ class TokenTagger:
 
         Windows are batched by length (little padding), so a batch of many texts runs fastest.
         """
+        return self.predict_scored(texts, scores=False)[0]
+
+    def predict_scored(self, texts: Sequence[str], scores: bool = True) -> tuple[list[list[Span]], list[list[tuple]]]:
+        """``(spans, word scores)`` per text: with ``scores``, each word's ``(start, end, p)``, ``p`` the
+        model's probability that the word is part of a skill (1 - P(O) on its first sub-token; the
+        highest where windows overlap). The hybrid extractor reads them (``SpanFinder``)."""
+        import numpy as np
+
         torch = self._torch
         if not texts:
-            return []
+            return [], []
         enc = _encode(self.tokenizer, texts)
         owners = enc["overflow_to_sample_mapping"]
         order = sorted(range(len(owners)), key=lambda c: len(enc["input_ids"][c]))
         found: list[list[Span]] = [[] for _ in texts]
+        words_p: list[dict[tuple[int, int], float]] = [{} for _ in texts]
+        outside = [i for i, k in enumerate(self.scheme.kinds) if k == 0]
         with torch.inference_mode():
             for lo in range(0, len(order), self.batch_size):
                 batch = order[lo:lo + self.batch_size]
                 ids, mask, _ = _pad([{"input_ids": enc["input_ids"][c]} for c in batch], self.tokenizer.pad_token_id)
-                tags = self.model(input_ids=ids, attention_mask=mask).logits.argmax(-1).tolist()
-                for c, row in zip(batch, tags):
+                logits = self._logits(ids, mask)
+                tags = logits.argmax(-1).tolist()
+                if scores:
+                    e = np.exp(logits - logits.max(-1, keepdims=True))
+                    p_skill = (1.0 - e[..., outside].sum(-1) / e.sum(-1)).tolist()
+                for i, (c, row) in enumerate(zip(batch, tags)):
                     offsets = enc["offset_mapping"][c]
-                    found[owners[c]].extend(tags_to_spans(texts[owners[c]], offsets, row[:len(offsets)], self.scheme))
-        return [_merge(spans, text) for spans, text in zip(found, texts)]
+                    words = enc.word_ids(c) if self.word_level or scores else None
+                    found[owners[c]].extend(tags_to_spans(texts[owners[c]], offsets, row[:len(offsets)], self.scheme,
+                                                          words if self.word_level else None))
+                    if scores:
+                        _word_scores(words_p[owners[c]], offsets, words, p_skill[i])
+        spans = [_merge(s, text) for s, text in zip(found, texts)]
+        return spans, [sorted((a, b, p) for (a, b), p in w.items()) for w in words_p]
+
+
+def _word_scores(out: dict, offsets, words, p_skill) -> None:
+    """Each word's (start, end) -> the skill probability of its first sub-token (max over windows)."""
+    k, n = 0, len(words)
+    while k < n:
+        word = words[k]
+        if word is None:
+            k += 1
+            continue
+        j = k
+        while j + 1 < n and words[j + 1] == word:
+            j += 1
+        key = (offsets[k][0], offsets[j][1])
+        out[key] = max(out.get(key, 0.0), p_skill[k])
+        k = j + 1
+
+
+def _onnx_runner(path: str | Path, int8: bool, threads: int):
+    from skillpulse.extraction.onnx_model import OnnxLogits, onnx_file
+
+    target = onnx_file(path, int8)
+    if not target.is_file():
+        raise RuntimeError(f"{target}: no ONNX graph in the model folder; write it with "
+                           f"`skillpulse batch export-onnx {path}` (or train with --onnx)")
+    try:
+        return OnnxLogits(target, threads)
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise RuntimeError("the ONNX backend needs onnxruntime: pip install onnxruntime") from exc
 
 
 def _merge(spans: list[Span], text: str) -> list[Span]:

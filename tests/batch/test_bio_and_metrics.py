@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from skillpulse.extraction.bio import B, I, IGNORE, O, Span, snap_to_words, spans_to_tags, tags_to_spans
+from skillpulse.extraction.bio import (B, I, IGNORE, O, Span, first_subtoken_only, snap_to_words, spans_to_tags,
+                                      tags_to_spans, word_level)
 from skillpulse.extraction.metrics import skill_set_metrics, span_metrics
 
 # "use PyTorch and deep learning" tokenised as a fast BERT tokenizer would (offsets into the text).
@@ -50,6 +51,10 @@ def test_round_trip(spans):
     ("know c++ well", (5, 6), (5, 8)),       # "+" belongs to the word
     ("use (SQL), please", (4, 9), (5, 8)),   # punctuation trimmed
     ("a/b tests", (0, 1), (0, 1)),           # "/" splits words
+    ("cloud ( AWS ) and", (6, 13), (8, 13)),  # a closing bracket standing alone (pre-tokenised) stays
+    ("use Python (3.x), ok", (4, 17), (4, 16)),  # a bracket opened inside the span is closed
+    ("cloud (AWS) and", (6, 11), (7, 10)),   # an attached bracket opened outside is trimmed
+    ("TypeScript; Redux", (0, 11), (0, 10)),  # other punctuation at the edge is trimmed
 ])
 def test_snap_to_words(text, span, expected):
     assert snap_to_words(text, *span) == expected
@@ -84,3 +89,24 @@ def test_span_metrics_accepts_span_tuples_and_checks_lengths():
 def test_skill_set_metrics():
     m = skill_set_metrics([{"sql", "python"}], [{"sql", "r"}])
     assert (m["precision"], m["recall"]) == (0.5, 0.5)
+
+
+# word ids of OFFSETS' tokens: "use"=0, "py ##tor ##ch"=1, "and"=2, "deep"=3, "learning"=4
+WORDS = [None, 0, 1, 1, 1, 2, 3, 4, None]
+
+
+def test_first_subtoken_only_ignores_the_rest_of_a_word():
+    tags = spans_to_tags(OFFSETS, [(4, 11)])
+    assert first_subtoken_only(tags, WORDS) == [IGNORE, O, B, IGNORE, IGNORE, O, O, O, IGNORE]
+
+
+@pytest.mark.parametrize("tags, expected", [
+    # a word's tag is its first sub-token's: a B on "##ch" no longer splits "PyTorch"
+    ([IGNORE, O, B, O, B, O, O, O, IGNORE], [(4, 11, "PyTorch")]),
+    # an O first sub-token keeps the word out, whatever the later pieces say
+    ([IGNORE, O, O, B, I, O, B, I, IGNORE], [(16, 29, "deep learning")]),
+])
+def test_word_level_decoding(tags, expected):
+    assert word_level(tags, WORDS)[:2] == tags[:2]
+    got = tags_to_spans(TEXT, OFFSETS, tags, word_ids=WORDS)
+    assert [(s.start, s.end, s.text) for s in got] == expected

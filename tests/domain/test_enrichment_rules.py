@@ -256,6 +256,8 @@ def test_seed_sample_keeps_its_ai_skills_and_no_general_ones(enricher):
     ("TDD, BDD and pair programming", {"test-driven development", "behavior-driven development",
                                        "pair programming"}, "methods"),
     (". NET and C#", {".net", "c#"}, "a tokenised .NET"),
+    ("Frontend in React and Node, services in Go.", {"react.js", "node.js", "golang"}, "exact-case labels"),
+    ("React Native apps; Spring Boot", {"react native", "spring boot"}, "a longer label wins over an exact one"),
 ])
 def test_general_skills_found(text, expected, why):
     found = {v for _, _, v in default_taxonomy().matcher.find_spans(text)}  # longest match per span
@@ -268,6 +270,7 @@ def test_general_skills_found(text, expected, why):
     "A safe, lean team at the helm.", "Shell, soap, rest and containers.", "The rest of the team.",
     "A typical workday with the postman.", "Chef and vagrant puppets", "Our database of contacts.",
     "We do software development and software engineering.",
+    "We meet bi-weekly. React fast. Go home.", "Swift work? No: we react, we go.",
 ])
 def test_risky_everyday_words_are_no_skills(text):
     assert default_taxonomy().extract(text) == set(), text

@@ -106,6 +106,14 @@ def test_hybrid_model_span_wins_an_overlap_and_lone_taxonomy_spans_stay():
     assert [(s.text, s.source) for s in merged] == [("AWS Lambda", "model"), ("SQL", "taxonomy"), ("Rust", "model")]
 
 
+def test_hybrid_keeps_a_lone_taxonomy_span_only_where_the_model_leans_to_skill():
+    # "SQL and Java devs": the model tagged nothing; it gave "SQL" 0.3 and "Java" 0.01
+    tax = [_span(0, 3, "SQL", "taxonomy", "sql"), _span(8, 12, "Java", "taxonomy", "java")]
+    scores = [(0, 3, 0.3), (4, 7, 0.0), (8, 12, 0.01), (13, 17, 0.0)]
+    assert [s.text for s in hybrid_merge(tax, [], scores, 0.1)] == ["SQL"]
+    assert [s.text for s in hybrid_merge(tax, [], scores, 0.0)] == ["SQL", "Java"]  # 0: every lone span
+
+
 def test_hybrid_layers_compete_only_within_a_layer():
     tax = [_span(10, 16, "Elixir", "taxonomy", "elixir", "knowledge")]
     model = [_span(0, 16, "Mentor in Elixir", "model", None, "skill")]

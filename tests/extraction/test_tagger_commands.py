@@ -73,7 +73,9 @@ def test_spans_command_model_lines_stay_aligned(trained):
 
 
 def test_spans_command_hybrid_adds_taxonomy_spans_and_maps_model_spans(trained):
-    proc = run("spans", "--model", str(trained[1]), "--threads", "1", stdin=jsonl([LINES[0], LINES[3]]))
+    # --hybrid-min-score 0: every taxonomy span no model span overlaps stays (the default asks the model)
+    proc = run("spans", "--model", str(trained[1]), "--threads", "1", "--hybrid-min-score", "0",
+               stdin=jsonl([LINES[0], LINES[3]]))
     assert proc.returncode == 0, proc.stderr.decode()
     first, last = [json.loads(line)["spans"] for line in proc.stdout.decode().splitlines()]
     assert [(s["text"], s["skill"], s["source"]) for s in first] == [("Terraform", "terraform", "model")]
@@ -106,3 +108,34 @@ def test_a_hub_id_that_cannot_be_loaded_is_a_clear_error():
     proc = run("spans", "--model", "no-such-org/no-such-tagger", stdin=jsonl([LINES[0]]))
     assert proc.returncode == 2
     assert "cannot load the token classifier 'no-such-org/no-such-tagger'" in proc.stderr.decode()
+
+
+def test_onnx_backends_give_the_torch_spans(trained, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from skillpulse.cli import app
+    from skillpulse.extraction.tagger import TokenTagger
+
+    out = shutil.copytree(trained[1], tmp_path / "model")  # the other tests keep a torch-only folder
+    texts = ["Must know Kafka.", "Our team uses Haskell, Snowflake and Elixir (and Rust)."]
+    want = TokenTagger(out, threads=1).predict(texts)
+    result = CliRunner().invoke(app, ["batch", "export-onnx", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "model.onnx").is_file() and (out / "model.int8.onnx").is_file()
+    assert TokenTagger(out, threads=1).backend == "onnx-int8"  # auto: the int8 graph when present
+    spans, scores = TokenTagger(out, threads=1, backend="torch").predict_scored(texts)
+    assert spans == want
+    kafka = next(p for s, e, p in scores[0] if texts[0][s:e] == "Kafka")
+    assert kafka > 0.5 > max(p for s, e, p in scores[0] if texts[0][s:e] == "Must")  # word skill probabilities
+    assert TokenTagger(out, threads=1, backend="onnx").predict(texts) == want
+    assert TokenTagger(out, threads=1, backend="onnx-int8").predict(texts[:1]) == want[:1]
+
+
+def test_onnx_backend_without_a_graph_says_what_to_do(tmp_path):
+    from skillpulse.extraction.tagger import TokenTagger
+
+    folder = tinybert.build(tmp_path / "bare")
+    with pytest.raises(RuntimeError, match="export-onnx"):
+        TokenTagger(folder, threads=1, backend="onnx-int8")
