@@ -57,9 +57,15 @@ def _exact_pattern(exact: Mapping[str, object]) -> re.Pattern | None:
     for form in exact:
         if not form.strip() or form != form.strip() or any(ch.isspace() for ch in form):
             raise ValueError(f"exact term {form!r}: one word, no spaces")
-    alternatives = "|".join(re.escape(f) for f in sorted(exact, key=len, reverse=True))
-    # Not at a sentence's start (the text's, or after . ! ?), where every word is capitalised.
-    return re.compile(rf"(?<![\w&+#])(?<!^)(?<![.!?] )(?:{alternatives})(?![\w&+#])")
+    def alternation(forms) -> str:
+        return "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) or "(?!)"
+
+    # A capitalised word ("Go", "Spring") is not taken at a sentence's start (the text's, or after
+    # . ! ?), where every word is capitalised; an acronym or mixed-case form ("BI", "SAFe") is.
+    capitalised = [f for f in exact if f == f.lower().capitalize()]
+    anywhere = [f for f in exact if f != f.lower().capitalize()]
+    return re.compile(rf"(?<![\w&+#])(?:(?<!^)(?<![.!?] )(?:{alternation(capitalised)})|(?:{alternation(anywhere)}))"
+                      rf"(?![\w&+#])")
 
 
 class PhraseMatcher(Generic[T]):

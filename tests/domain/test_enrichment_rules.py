@@ -258,6 +258,8 @@ def test_seed_sample_keeps_its_ai_skills_and_no_general_ones(enricher):
     (". NET and C#", {".net", "c#"}, "a tokenised .NET"),
     ("Frontend in React and Node, services in Go.", {"react.js", "node.js", "golang"}, "exact-case labels"),
     ("React Native apps; Spring Boot", {"react native", "spring boot"}, "a longer label wins over an exact one"),
+    ("JS-utvecklare till vårt team. E2E-tester", {"javascript", "end-to-end testing"},
+     "an acronym counts at a sentence's start too"),
 ])
 def test_general_skills_found(text, expected, why):
     found = {v for _, _, v in default_taxonomy().matcher.find_spans(text)}  # longest match per span
