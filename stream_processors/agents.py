@@ -19,7 +19,10 @@ held reference, or are marked so that Faust's acknowledgement does not count the
 offset stops before the first unstored message and a restart processes it again. (``noack_take``
 with manual acks was tried first: in faust-streaming 0.15.3 it re-acks offsets after a restart, and
 commits then creep forward one offset per interval.) Concurrency stays 1: above 1 Faust can commit
-past a message still in flight (faust-streaming #606).
+past a message still in flight (faust-streaming #606). Any other exception (a bug) is a fail-stop:
+commits stop for good in this process (``stop_committing``) and the worker stops with the error, so
+a restart processes the rest; Faust's own agent restart would let take_events' passive drainer
+acknowledge messages nobody processed.
 """
 from __future__ import annotations
 
