@@ -19,7 +19,10 @@ held reference, or are marked so that Faust's acknowledgement does not count the
 offset stops before the first unstored message and a restart processes it again. (``noack_take``
 with manual acks was tried first: in faust-streaming 0.15.3 it re-acks offsets after a restart, and
 commits then creep forward one offset per interval.) Concurrency stays 1: above 1 Faust can commit
-past a message still in flight (faust-streaming #606).
+past a message still in flight (faust-streaming #606). Any other exception (a bug) is a fail-stop:
+commits stop for good in this process (``stop_committing``) and the worker stops with the error, so
+a restart processes the rest; Faust's own agent restart would let take_events' passive drainer
+acknowledge messages nobody processed.
 """
 from __future__ import annotations
 
@@ -357,8 +360,30 @@ def release_acks(app, events) -> None:
             on_message_out(message.tp, message.offset, message)
 
 
+def stop_committing(app) -> None:
+    """Fail-stop, step one: from now on this process commits no offset and makes none committable.
+
+    Faust marks an offset done through ``Consumer.ack`` and writes offsets to the broker through
+    ``Consumer._commit`` (every commit path ends there: the commit interval, a rebalance, the stop);
+    both become no-ops on ``app.consumer``. Whatever the stream still hands over or acknowledges (after
+    a body exception, take_events' passive drainer goes on draining with acknowledgements on) stays
+    uncommitted, and the next run of the group processes it again (processing is idempotent).
+    """
+    consumer = app.consumer
+
+    def ack(message) -> bool:
+        return False
+
+    async def commit(offsets) -> bool:
+        log.info("commit of %d partition(s) withheld: the worker is failing", len(offsets))
+        return False
+
+    consumer.ack = ack
+    consumer._commit = commit
+
+
 def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_size: int, max_wait_s: float,
-                    changelog=None):
+                    changelog=None, on_failure=None):
     """Register the agent on ``app``: it consumes ``source`` and writes ``dlq`` and ClickHouse.
 
     Two batches overlap: while batch N is stored (the ClickHouse thread), its dead letters delivered
@@ -369,6 +394,11 @@ def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_siz
 
     ``changelog`` (a ``stream_processors.changelog.ChangelogWriter``, if the dedupe table writes through
     one) is confirmed with each batch, like the table's own changelog futures.
+
+    Fail-stop: an unexpected exception in the agent (a bug; outages are retried and poison is
+    dead-lettered) first stops every commit (``stop_committing``), then calls ``on_failure(exc)`` (the
+    runner stops the worker and reports the error) and ends the agent without re-raising, so Faust's
+    supervisor does not restart it over a stream that would be acknowledged unprocessed.
     """
 
     guard = GapGuard()
@@ -403,14 +433,38 @@ def attach_pipeline(app, source, dlq, processor: BatchProcessor, sink, batch_siz
         log.debug("batch: %d message(s), %d stored, %d dead letter(s)", len(messages), len(rows), len(letters))
         return forgotten
 
+    failures: list[BaseException] = []
+
+    def fail(exc: BaseException) -> None:
+        if failures:
+            return
+        failures.append(exc)
+        stop_committing(app)
+        log.error("the worker's pipeline raised %s: %s; no further offset is committed and the worker stops"
+                  " (a restart processes the uncommitted messages again)", type(exc).__name__, exc,
+                  exc_info=(type(exc), exc, exc.__traceback__))
+        if on_failure is not None:
+            on_failure(exc)
+
     def retrieved(task: asyncio.Task) -> None:
         if not task.cancelled():
-            task.exception()  # finish() logged it; the next batch re-raises it (none may come)
+            exc = task.exception()  # finish() logged it; the next batch re-raises it (none may come)
+            if isinstance(exc, Exception):
+                fail(exc)
 
     async def postings(stream):
+        try:
+            await batches(stream)
+        except Exception as exc:  # noqa: BLE001 - fail-stop on any bug; cancellation (a stop) passes
+            fail(exc)
+
+    async def batches(stream):
         loop = asyncio.get_running_loop()
         pending: asyncio.Task | None = None  # the previous batch's finish()
         async for events in stream.take_events(batch_size, within=max_wait_s):
+            if failures:  # finish() of the previous batch failed: take nothing more
+                withhold_acks(events)
+                return
             rewind: dict = {}
             messages = []
             for event in events:

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 class WorkerError(RuntimeError):
-    """The worker could not start; the message says what to do."""
+    """The worker could not start, or stopped on a failure; the message says what to do."""
 
 
 @dataclass
@@ -89,7 +89,9 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
                on_started=None, stop_event=None) -> WorkerResult:
     """Run the Faust worker until stopped (Ctrl-C/SIGTERM) or, with ``until_caught_up``, until lag is 0.
 
-    Returns the run's counters. Safe to call more than once per process (each run gets a new loop).
+    Returns the run's counters. Raises ``WorkerError`` if the pipeline raised unexpectedly (a bug): the
+    worker then commits nothing more and stops, so a supervisor's restart processes the rest again.
+    Safe to call more than once per process (each run gets a new loop).
     ``stop_event`` (a ``threading.Event``) stops it from another thread: ``skillpulse up`` runs it in one.
     """
     import faust
@@ -130,8 +132,15 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
             raise WorkerError(str(exc)) from exc
     processor = BatchProcessor(enricher, dedupe, stats, config.end_offsets, settings.contract_bounds)
     sink = ClickHouseSink(settings, config.pipeline_version, activate=config.activate)
+    state: dict = {"caught_up": False, "failure": None}
+
+    def on_failure(exc: BaseException) -> None:
+        # attach_pipeline has already stopped every commit; stop the way until_caught_up does
+        state["failure"] = exc
+        stop_soon()
+
     attach_pipeline(app, raw_topic(app, settings.raw_topic), dlq_topic(app, settings.dlq_topic), processor, sink,
-                    config.batch_size, config.max_wait_s, changelog=changelog_writer)
+                    config.batch_size, config.max_wait_s, changelog=changelog_writer, on_failure=on_failure)
 
     watch_stalls(app, settings.raw_topic, stats)
 
@@ -140,7 +149,6 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
     worker._sentinel_task = _brief_sentinel  # mode waits 1 s for stray callbacks before closing the loop
     if threading.current_thread() is not threading.main_thread():
         worker.install_signal_handlers = lambda: None  # signals reach the main thread only; it sets stop_event
-    state = {"caught_up": False}
 
     def stop_soon() -> None:
         if worker._signal_stop_future is None:
@@ -202,4 +210,9 @@ def run_worker(settings: Settings, config: WorkerConfig, bootstrap: str | None =
         if config.until_caught_up:
             probe.close()
         asyncio.set_event_loop(None)
+    failure = state["failure"]
+    if failure is not None:
+        raise WorkerError(f"the worker stopped on an unexpected error in its pipeline ({type(failure).__name__}:"
+                          f" {failure}); no offset past the failed batch was committed, so a restart processes"
+                          " those messages again once the cause is fixed (traceback in the log above)") from failure
     return WorkerResult(stats, time.monotonic() - started, state["caught_up"])

@@ -32,6 +32,8 @@ def worker(
     retries and commits nothing. With embedded chDB only one process may open the data directory:
     stop `skillpulse dashboard` and `db query` on the same directory first, or use a ClickHouse server
     (CLICKHOUSE_URL=http://…), which also lets several workers share the partitions.
+    An unexpected error in the pipeline (a bug) stops the worker with exit status 2 and commits
+    nothing past the failed batch: restart it (systemd, docker) once fixed.
     """
     from stream_processors.app import WorkerConfig
     from stream_processors.runner import WorkerError, run_worker

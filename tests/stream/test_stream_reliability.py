@@ -166,3 +166,42 @@ def test_a_partial_replay_needs_a_flag_and_says_what_the_dashboard_would_show(st
     assert refused.returncode == 2
     assert "covers 20 of the 50 messages" in refused.stderr and "30 earlier" in refused.stderr
     assert "weeks outside it would vanish" in refused.stderr and "--activate-partial" in refused.stderr
+
+
+# Runs ``skillpulse ARGS`` with a BatchProcessor whose classify raises on its first batch (a bug in the
+# agent's body: not an outage, not poison).
+CLASSIFY_BUG = """
+import sys
+from stream_processors import agents
+original = agents.BatchProcessor.classify
+calls = []
+def classify(self, messages, repeats=None):
+    calls.append(1)
+    if len(calls) == 1:
+        raise RuntimeError("injected classify bug")
+    return original(self, messages, repeats)
+agents.BatchProcessor.classify = classify
+from skillpulse.cli import app
+sys.argv[0] = "skillpulse"
+app()
+"""
+
+
+def test_a_bug_in_the_agent_stops_the_worker_with_an_error_and_commits_nothing_past_it(stream_env, kafka_bootstrap):
+    env, topic, _dlq, group = stream_env
+    items = kit.postings(300, 50, seed=5)
+    assert kit.produce(kafka_bootstrap, topic, items) == 350
+
+    failed = subprocess.run([sys.executable, "-c", CLASSIFY_BUG, "worker", "--until-caught-up", "--log-level", "warning"],
+                            env=env, cwd=kit.ROOT, capture_output=True, text=True, timeout=90)
+    assert failed.returncode == 2, failed.stderr[-4000:]
+    assert "injected classify bug" in failed.stderr and "no offset past the failed batch" in failed.stderr
+    # the failed batch was the first: nothing may be committed (before the fail-stop, take_events'
+    # drainer acknowledged the rest unprocessed and the worker reported "caught up")
+    assert kit.committed(kafka_bootstrap, group, topic, 3) == 0
+
+    result = run_worker(env)  # the fixed worker, as a supervisor's restart would run it
+    assert result["caught_up"] is True
+    got = kit.summary(env)
+    assert got["rows"] == got["unique_keys"] == 300
+    assert got["sightings"] == 350 and got["duplicates"] == 50
