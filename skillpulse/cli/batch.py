@@ -7,6 +7,11 @@ from pathlib import Path
 
 import typer
 
+from skillpulse.cli.span_options import (
+    Backend, Extractor, HybridMinScore, Model, Quantize, Threads,
+)
+from skillpulse.extraction.spans import HYBRID_MIN_SCORE
+
 app = typer.Typer(name="batch", help="The weekly batch: relabel, retrain, cluster.", no_args_is_help=True)
 
 
@@ -231,19 +236,13 @@ def print_scores(metrics: dict, title: str) -> None:
 @app.command("evaluate")
 def evaluate_cmd(
     labels: list[Path] = typer.Option(..., "--labels", help="CoNLL or JSONL label file(s) to score against."),
-    extractor: str = typer.Option(None, "--extractor", help="taxonomy, model or hybrid (default: hybrid when a "
-                                                            "model is available, else taxonomy)."),
-    model: str = typer.Option(None, "--model", help="BIO tagger folder or HF id (default SKILLPULSE_SPAN_MODEL, "
-                                                    "else the promoted model)."),
+    extractor: Extractor = None,
+    model: Model = None,
     layer: str = typer.Option("knowledge", "--layer", help=LAYER_HELP + " Gold spans of this layer are scored."),
-    quantize: bool = typer.Option(False, "--quantize", help="Run the model with int8 linear layers."),
-    backend: str = typer.Option(None, "--backend", help="How the model runs: auto (default: onnx-int8 when the "
-                                "model folder has model.int8.onnx, else torch), torch, torch-int8 (= --quantize), "
-                                "onnx or onnx-int8 (ONNX Runtime; see batch export-onnx)."),
-    min_score: float = typer.Option(0.1, "--hybrid-min-score", min=0.0, max=1.0,
-                                    help="Hybrid: keep a taxonomy span no model span overlaps only where the model "
-                                         "gives one of its words this skill probability (0 keeps them all)."),
-    threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
+    quantize: Quantize = False,
+    backend: Backend = None,
+    min_score: HybridMinScore = HYBRID_MIN_SCORE,
+    threads: Threads = None,
 ) -> None:
     """Score an extractor on labelled texts: strict (conlleval) and loose span P/R/F1, per layer."""
     from skillpulse.extraction.evaluate import predict, score

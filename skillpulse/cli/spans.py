@@ -6,6 +6,11 @@ import sys
 
 import typer
 
+from skillpulse.cli.span_options import (
+    Backend, Extractor, HybridMinScore, Model, Quantize, Threads,
+)
+from skillpulse.extraction.spans import HYBRID_MIN_SCORE
+
 BATCH = 64  # lines per model call: batched for speed, small enough to stream
 
 
@@ -26,18 +31,12 @@ def _text_of(line: str) -> str:
 
 
 def spans(
-    extractor: str = typer.Option(None, "--extractor", help="taxonomy, model or hybrid (default: hybrid when a "
-                                                            "model is available, else taxonomy)."),
-    model: str = typer.Option(None, "--model", help="BIO tagger folder or Hugging Face id (default "
-                                                    "SKILLPULSE_SPAN_MODEL, else the promoted model)."),
-    quantize: bool = typer.Option(False, "--quantize", help="Run the model with int8 linear layers (faster on CPU)."),
-    backend: str = typer.Option(None, "--backend", help="How the model runs: auto (default: onnx-int8 when the "
-                                "model folder has model.int8.onnx, else torch), torch, torch-int8 (= --quantize), "
-                                "onnx or onnx-int8 (ONNX Runtime; see batch export-onnx)."),
-    min_score: float = typer.Option(0.1, "--hybrid-min-score", min=0.0, max=1.0,
-                                    help="Hybrid: keep a taxonomy span no model span overlaps only where the model "
-                                         "gives one of its words this skill probability (0 keeps them all)."),
-    threads: int = typer.Option(None, "--threads", min=1, help="Torch threads (default: up to 4 cores)."),
+    extractor: Extractor = None,
+    model: Model = None,
+    quantize: Quantize = False,
+    backend: Backend = None,
+    min_score: HybridMinScore = HYBRID_MIN_SCORE,
+    threads: Threads = None,
 ) -> None:
     """Skill spans of each JSONL line on stdin, as one JSONL line on stdout, same order.
 
