@@ -101,9 +101,11 @@ class ChangelogWriter:
                         " which ClickHouse resolves to the earliest sighting", len(errors), errors[0])
 
     def close(self, timeout_s: float = 10.0) -> None:
-        """Send what is queued (up to ``timeout_s``) and release the helper thread."""
+        """Send what is queued (up to ``timeout_s``), release the helper thread and close the producer
+        (its connections end with the worker, not when the broker goes away later)."""
         self._closing = True
         left = self._producer.flush(timeout_s)
         if left:
             log.warning("%d dedupe changelog write(s) not sent at shutdown", left)
         self._thread.shutdown(wait=True)
+        self._producer.close()
