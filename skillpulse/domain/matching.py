@@ -50,22 +50,45 @@ def _kind(ch: str) -> str:
     return kind
 
 
-def _exact_pattern(exact: Mapping[str, object]) -> re.Pattern | None:
-    """One regex for the case-exact forms, whole words only (word characters as above)."""
-    if not exact:
-        return None
-    for form in exact:
-        if not form.strip() or form != form.strip() or any(ch.isspace() for ch in form):
-            raise ValueError(f"exact term {form!r}: one word, no spaces")
-    def alternation(forms) -> str:
-        return "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) or "(?!)"
+class _ExactForms(Generic[T]):
+    """Case-exact one-word forms ("React", "Go", "BI", "SAFe"), whole words only, in one pass in C.
 
-    # A capitalised word ("Go", "Spring") is not taken at a sentence's start (the text's, or after
-    # . ! ?), where every word is capitalised; an acronym or mixed-case form ("BI", "SAFe") is.
-    capitalised = [f for f in exact if f == f.lower().capitalize()]
-    anywhere = [f for f in exact if f != f.lower().capitalize()]
-    return re.compile(rf"(?<![\w&+#])(?:(?<!^)(?<![.!?] )(?:{alternation(capitalised)})|(?:{alternation(anywhere)}))"
-                      rf"(?![\w&+#])")
+    An Aho-Corasick automaton over the text as it is finds every occurrence; only those (a few per
+    text) are checked in Python: word characters on neither side, and a capitalised word ("Go",
+    "Spring") not at a sentence's start (the text's, or after ``. ! ?`` and a space), where every
+    word is capitalised; an acronym or mixed-case form ("BI", "SAFe") counts there too. Where
+    found forms overlap the longest, then the leftmost, wins.
+    """
+
+    def __init__(self, exact: Mapping[str, T]):
+        for form in exact:
+            if not form.strip() or form != form.strip() or any(ch.isspace() for ch in form):
+                raise ValueError(f"exact term {form!r}: one word, no spaces")
+        self.values = dict(exact)
+        self._automaton = ahocorasick.Automaton()
+        for form, value in exact.items():
+            self._automaton.add_word(form, (len(form), form == form.lower().capitalize(), value))
+        self._automaton.make_automaton()
+
+    def spans(self, text: str) -> list[tuple[int, int, T]]:
+        """``(start, end, value)`` of each form found in ``text``, by position."""
+        hits = []
+        n = len(text)
+        for last, (length, capitalised, value) in self._automaton.iter(text):
+            start, stop = last + 1 - length, last + 1
+            if (start and is_word_char(text[start - 1])) or (stop < n and is_word_char(text[stop])):
+                continue
+            if capitalised and (start == 0 or (start >= 2 and text[start - 1] == " " and text[start - 2] in ".!?")):
+                continue
+            hits.append((start, stop, value))
+        if len(hits) > 1:
+            hits.sort(key=lambda h: (h[0] - h[1], h[0]))
+            taken: list[tuple[int, int, T]] = []
+            for hit in hits:
+                if all(hit[1] <= s or hit[0] >= e for s, e, _ in taken):
+                    taken.append(hit)
+            hits = sorted(taken, key=lambda h: h[0])
+        return hits
 
 
 class PhraseMatcher(Generic[T]):
@@ -78,8 +101,7 @@ class PhraseMatcher(Generic[T]):
     """
 
     def __init__(self, terms: Mapping[str, T], exact: Mapping[str, T] | None = None):
-        self._exact = dict(exact or {})
-        self._exact_re = _exact_pattern(self._exact)
+        self._exact = _ExactForms(exact) if exact else None
         forms: dict[str, T] = {}
         for surface, value in terms.items():
             form = normalise(surface).strip()
@@ -185,8 +207,8 @@ class PhraseMatcher(Generic[T]):
 
     def _find_text(self, text: str) -> set[T]:
         values = self._values(self._encode(text))
-        if self._exact_re is not None:
-            values.update(self._exact[m.group()] for m in self._exact_re.finditer(text))
+        if self._exact is not None:
+            values.update(value for _s, _e, value in self._exact.spans(text))
         return values
 
     def find_spans_normalised(self, text: str) -> list[tuple[int, int, T]]:
@@ -236,9 +258,9 @@ class PhraseMatcher(Generic[T]):
         else:  # a few characters lower-case to two (e.g. "İ"): match on the lowered text, map back
             back = [i for i, ch in enumerate(shown) for _ in ch.lower()] + [len(shown)]
             found = [(back[s], back[e - 1] + 1, v) for s, e, v in self.find_spans_normalised(lowered)]
-        if self._exact_re is None:
+        if self._exact is None:
             return found
-        extra = [(m.start(), m.end(), self._exact[m.group()]) for m in self._exact_re.finditer(shown)]
+        extra = self._exact.spans(shown)
         extra = [h for h in extra if all(h[1] <= s or h[0] >= e for s, e, _ in found)]  # longer terms win
         return sorted(found + extra, key=lambda h: h[0]) if extra else found
 

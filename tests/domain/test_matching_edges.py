@@ -144,3 +144,12 @@ def test_text_helpers_agree_with_the_regexes_they_replace():
     for text in _texts(seed=12, n=4000):
         assert strip_tags(text) == tag.sub(" ", text), repr(text)
         assert collapse_spaces(text) == space.sub(" ", text), repr(text)
+
+
+def test_case_exact_forms_are_whole_words_and_the_longest_wins():
+    from skillpulse.domain.matching import PhraseMatcher
+
+    matcher = PhraseMatcher({"python": "python"}, exact={"Go": "golang", "JS": "javascript", "Node.JS": "node.js"})
+    assert matcher.find("Google and Gopher; GoLang") == set()
+    assert matcher.find("We write Node.JS and JS. Go home.") == {"node.js", "javascript"}
+    assert matcher.find_spans("Node.JS, Go") == [(0, 7, "node.js"), (9, 11, "golang")]

@@ -123,3 +123,9 @@ def test_a_partial_replay_says_what_the_dashboard_would_show():
     text = partial_warning({0: 4, 1: 0}, {0: 10, 1: 5}, {0: 0, 1: 0}, {0: 10, 1: 5}, since, None)
     assert "covers 11 of the 15 messages" in text and "4 earlier" in text
     assert "weeks outside it would vanish" in text and "--activate-partial" in text
+
+
+def test_control_characters_are_found_in_non_ascii_text_by_character_position():
+    assert find_control("Vi söker – en utvecklare") == -1
+    assert find_control("vår\u0007team") == 3  # a character index, not a UTF-8 byte index
+    assert find_control("\ud800 lone surrogate\u001f") == 16
