@@ -6,6 +6,7 @@ Also where the offline encoder is found (``default_encoder``) and the hub is kep
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +15,22 @@ from skillpulse.extraction.bio import IGNORE, Scheme, Span, scheme_from_names, t
 MAX_LENGTH = 128
 STRIDE = 32
 META_FILE = "skillpulse.json"
+# Where a description is cut into the pieces the tagger reads: line breaks, and white space after a
+# sentence's end. Labelled data (SkillSpan) is sentences, so the model reads sentences best.
+_PIECE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
+
+
+def sentence_pieces(text: str) -> list[tuple[int, str]]:
+    """``(offset, piece)`` of each sentence or line of ``text`` (``text[offset:offset + len(piece)]``)."""
+    out: list[tuple[int, str]] = []
+    pos = 0
+    for gap in _PIECE_BREAK.finditer(text):
+        if gap.start() > pos:
+            out.append((pos, text[pos:gap.start()]))
+        pos = gap.end()
+    if pos < len(text):
+        out.append((pos, text[pos:]))
+    return out
 
 
 def default_encoder(settings=None) -> str:
@@ -185,7 +202,8 @@ class TokenTagger:
         return tuple(dict.fromkeys(t for t in self.scheme.types if t)) if self.scheme.typed else ()
 
     def predict(self, texts: Sequence[str]) -> list[list[Span]]:
-        """Spans per text (readable text in, offsets into it out); long texts in overlapping windows.
+        """Spans per text (readable text in, offsets into it out), read by sentence and line; a long
+        sentence in overlapping windows.
 
         Windows are batched by length (little padding), so a batch of many texts runs fastest.
         """
@@ -194,7 +212,31 @@ class TokenTagger:
     def predict_scored(self, texts: Sequence[str], scores: bool = True) -> tuple[list[list[Span]], list[list[tuple]]]:
         """``(spans, word scores)`` per text: with ``scores``, each word's ``(start, end, p)``, ``p`` the
         model's probability that the word is part of a skill (1 - P(O) on its first sub-token; the
-        highest where windows overlap). The hybrid extractor reads them (``SpanFinder``)."""
+        highest where windows overlap). The hybrid extractor reads them (``SpanFinder``).
+
+        Each text is read sentence by sentence and line by line (``sentence_pieces``), as the model
+        learnt from labelled sentences: on joined SkillSpan dev sentences this gains about a point of
+        strict F1 over 128-token windows across sentences, and no span runs across two sentences."""
+        if not texts:
+            return [], []
+        pieces = [sentence_pieces(t) for t in texts]
+        spans_flat, scores_flat = self._predict_pieces([p for ps in pieces for _, p in ps], scores)
+        spans: list[list[Span]] = []
+        word_scores: list[list[tuple]] = []
+        k = 0
+        for ps in pieces:
+            doc_spans: list[Span] = []
+            doc_scores: list[tuple] = []
+            for offset, _piece in ps:
+                doc_spans.extend(s._replace(start=s.start + offset, end=s.end + offset) for s in spans_flat[k])
+                doc_scores.extend((a + offset, b + offset, p) for a, b, p in scores_flat[k])
+                k += 1
+            spans.append(doc_spans)
+            word_scores.append(doc_scores)
+        return spans, word_scores
+
+    def _predict_pieces(self, texts: Sequence[str], scores: bool) -> tuple[list[list[Span]], list[list[tuple]]]:
+        """``predict_scored`` on texts read whole (long ones in overlapping windows)."""
         import numpy as np
 
         torch = self._torch

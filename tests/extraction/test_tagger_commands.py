@@ -110,6 +110,20 @@ def test_a_hub_id_that_cannot_be_loaded_is_a_clear_error():
     assert "cannot load the token classifier 'no-such-org/no-such-tagger'" in proc.stderr.decode()
 
 
+def test_a_description_is_read_sentence_by_sentence(trained):
+    from skillpulse.extraction.tagger import TokenTagger, sentence_pieces
+
+    text = "Must know Kafka. We use Airflow!\n\n  Scala too"
+    assert sentence_pieces(text) == [(0, "Must know Kafka."), (17, "We use Airflow!"), (36, "Scala too")]
+    tagger = TokenTagger(trained[1], threads=1, backend="torch")
+    (whole,), (scores,) = tagger.predict_scored([text])
+    alone = tagger.predict([piece for _, piece in sentence_pieces(text)])
+    assert whole == [s._replace(start=s.start + o, end=s.end + o)
+                     for (o, _), spans in zip(sentence_pieces(text), alone) for s in spans]
+    assert all(text[s.start:s.end] == s.text for s in whole)  # offsets into the whole description
+    assert {text[a:b] for a, b, _ in scores} >= {"Must", "Kafka", "Airflow", "Scala"}
+
+
 def test_onnx_backends_give_the_torch_spans(trained, tmp_path):
     import shutil
 
