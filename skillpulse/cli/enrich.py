@@ -44,13 +44,11 @@ def enrich(
     stderr with its line number and skipped; the exit status is 1 if any line was bad.
     """
     from skillpulse.cli import load_settings
-    from skillpulse.domain.enrich import default_enricher
+    from skillpulse.cli.enricher_cache import cached_enricher
 
     settings = load_settings()
-    enricher = default_enricher(
-        pipeline_version or settings.pipeline_version,
-        str(taxonomy or settings.taxonomy_path) if (taxonomy or settings.taxonomy_path) else None,
-    )
+    enricher = cached_enricher(pipeline_version or settings.pipeline_version, taxonomy or settings.taxonomy_path,
+                               settings.cache_dir)
     # What start-up loaded (modules, taxonomy, automaton) is never garbage: keep the cycle collector
     # from rescanning it for every batch (and from touching pages the forked workers share).
     gc.freeze()

@@ -8,8 +8,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from skillpulse.domain.matching import PhraseMatcher
 from skillpulse.domain.text import normalise
 
@@ -91,14 +89,28 @@ def taxonomy_from_data(data: dict[str, Any]) -> Taxonomy:
     return Taxonomy(skills=skills, version=str(data.get("version", "1")), matcher=matcher)
 
 
+def read_yaml(text: str | bytes) -> Any:
+    """Parse YAML data files (taxonomy, rules): libyaml's safe parser when PyYAML has it (~10x
+    faster at start-up), else the pure-Python one.
+
+    PyYAML is imported here, not at module level: a process that finds its taxonomy already
+    compiled (``skillpulse enrich``'s cache) never pays for importing it.
+    """
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def taxonomy_source(path: str | Path | None = None) -> bytes:
+    """The taxonomy file's bytes: ``path``, or the packaged ``schemas/taxonomy.yaml``."""
+    if path is None:
+        return resources.files("schemas").joinpath("taxonomy.yaml").read_bytes()
+    return Path(path).read_bytes()
+
+
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """The taxonomy from ``path``, or the packaged ``schemas/taxonomy.yaml``."""
-    if path is None:
-        text = resources.files("schemas").joinpath("taxonomy.yaml").read_text(encoding="utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    # libyaml's parser when PyYAML has it (~10x faster at start-up), else the pure-Python one.
-    return taxonomy_from_data(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    return taxonomy_from_data(read_yaml(taxonomy_source(path).decode("utf-8")))
 
 
 @lru_cache(maxsize=4)
