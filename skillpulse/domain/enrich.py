@@ -31,11 +31,18 @@ class Enricher:
         """What enrichment adds to ``raw``: the enriched posting's own fields.
 
         AI skills keep the seed's meaning (extracted_skills, categories, score); general tech apart.
+        Names the taxonomy does not hold (a model's) are left out. One pass over the skills found.
         """
-        found = skills & self.taxonomy.skills.keys()
-        known = sorted(s for s in found if self.taxonomy.skills[s].is_ai)
-        general = sorted(s for s in found if not self.taxonomy.skills[s].is_ai)
-        info = [self.taxonomy.skills[s] for s in known]
+        by_name = self.taxonomy.skills
+        known: list[str] = []
+        general: list[str] = []
+        for name in skills:
+            skill = by_name.get(name)
+            if skill is not None:
+                (known if skill.is_ai else general).append(name)
+        known.sort()
+        general.sort()
+        info = [by_name[s] for s in known]
         return dict(
             posting_key=posting_key(raw.title, raw.company, raw.location),
             extracted_skills=known,
