@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,16 @@ class Taxonomy:
 
     def category_of(self, skill: str) -> str:
         return self.skills[skill].category
+
+    @cached_property
+    def ai_names(self) -> frozenset[str]:
+        """Names of the skills that count as AI (``Skill.is_ai``), for set operations per posting."""
+        return frozenset(name for name, skill in self.skills.items() if skill.is_ai)
+
+    @cached_property
+    def general_names(self) -> frozenset[str]:
+        """Names of the general-tech skills (not ``Skill.is_ai``)."""
+        return frozenset(name for name, skill in self.skills.items() if not skill.is_ai)
 
     def extract(self, text: str) -> set[str]:
         """Canonical names of the skills mentioned in ``text`` (whole words, any case, HTML ok)."""
