@@ -96,7 +96,8 @@ class Settings(BaseSettings):
                                       description="JobTech JobSearch API; tests point it at a loopback server.")
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "skillpulse",
                             validation_alias=_env("SKILLPULSE_CACHE_DIR"),
-                            description="Downloads kept between runs: the Apache Kafka jars.")
+                            description="Kept between runs: the Apache Kafka jars; skillpulse enrich's "
+                                        "compiled taxonomies.")
     instance_url: str | None = Field(None, validation_alias=_env("SKILLPULSE_URL"),
                                      description="skillpulse db query: a running `skillpulse up` to ask; "
                                                  "default the one the data directory's lock names.")

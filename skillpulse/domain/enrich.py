@@ -31,10 +31,10 @@ class Enricher:
         """What enrichment adds to ``raw``: the enriched posting's own fields.
 
         AI skills keep the seed's meaning (extracted_skills, categories, score); general tech apart.
+        Names the taxonomy does not hold (a model's) are left out.
         """
-        found = skills & self.taxonomy.skills.keys()
-        known = sorted(s for s in found if self.taxonomy.skills[s].is_ai)
-        general = sorted(s for s in found if not self.taxonomy.skills[s].is_ai)
+        known = sorted(skills & self.taxonomy.ai_names)
+        general = sorted(skills & self.taxonomy.general_names)
         info = [self.taxonomy.skills[s] for s in known]
         return dict(
             posting_key=posting_key(raw.title, raw.company, raw.location),
@@ -74,24 +74,30 @@ class Enricher:
         same order; enum members for enum values), built without the models: what
         ``skillpulse enrich`` writes, at a fraction of the cost."""
         found = self._skills(raws)
-        order = _enriched_order()
+        tail = _enriched_tail()
         out = []
         for raw, skills in zip(raws, found, strict=True):
-            data = raw.model_dump(mode="json")
-            data.update(self._fields(raw, skills))
-            # Declared fields in declared order (defaults where nothing set them), then the extras.
-            ordered = {name: data.pop(name) if name in data else default() for name, default in order}
-            ordered.update(data)
-            out.append(ordered)
+            row = raw.model_dump(mode="json")  # RawPosting's fields in declared order, then the extras
+            extra = raw.__pydantic_extra__
+            extras = {name: row.pop(name) for name in extra} if extra else {}
+            fields = self._fields(raw, skills)
+            # Then EnrichedPosting's own fields in declared order (ours over an extra of that name,
+            # a default where neither is set), then the remaining extras.
+            for name, default in tail:
+                row[name] = fields[name] if name in fields else extras.pop(name) if name in extras else default()
+            for name, value in extras.items():
+                if name not in fields:
+                    row[name] = value
+            out.append(row)
         return out
 
 
 @lru_cache(maxsize=1)
-def _enriched_order() -> tuple[tuple[str, Callable[[], Any]], ...]:
-    """``EnrichedPosting``'s fields in order, each with a maker of its JSON default."""
+def _enriched_tail() -> tuple[tuple[str, Callable[[], Any]], ...]:
+    """``EnrichedPosting``'s fields after ``RawPosting``'s, in order, each with a maker of its JSON default."""
     return tuple(
         (name, lambda f=info: f.get_default(call_default_factory=True))
-        for name, info in EnrichedPosting.model_fields.items()
+        for name, info in EnrichedPosting.model_fields.items() if name not in RawPosting.model_fields
     )
 
 

@@ -53,8 +53,9 @@ def _kind(ch: str) -> str:
 class _ExactForms(Generic[T]):
     """Case-exact one-word forms ("React", "Go", "BI", "SAFe"), whole words only, in one pass in C.
 
-    An Aho-Corasick automaton over the text as it is finds every occurrence; only those (a few per
-    text) are checked in Python: word characters on neither side, and a capitalised word ("Go",
+    An Aho-Corasick automaton over the text as it is finds every occurrence (or, where the caller
+    already knows which few forms may occur, ``str.find`` looks for those alone); only those (a few
+    per text) are checked in Python: word characters on neither side, and a capitalised word ("Go",
     "Spring") not at a sentence's start (the text's, or after ``. ! ?`` and a space), where every
     word is capitalised; an acronym or mixed-case form ("BI", "SAFe") counts there too. Where
     found forms overlap the longest, then the leftmost, wins.
@@ -65,17 +66,23 @@ class _ExactForms(Generic[T]):
             if not form.strip() or form != form.strip() or any(ch.isspace() for ch in form):
                 raise ValueError(f"exact term {form!r}: one word, no spaces")
         self.values = dict(exact)
+        self._info = {form: (len(form), form == form.lower().capitalize(), value) for form, value in exact.items()}
         self._automaton = ahocorasick.Automaton()
-        for form, value in exact.items():
-            self._automaton.add_word(form, (len(form), form == form.lower().capitalize(), value))
+        for form, info in self._info.items():
+            self._automaton.add_word(form, info)
         self._automaton.make_automaton()
 
-    def spans(self, text: str) -> list[tuple[int, int, T]]:
-        """``(start, end, value)`` of each form found in ``text``, by position."""
+    def spans(self, text: str, forms: Iterable[str] | None = None) -> list[tuple[int, int, T]]:
+        """``(start, end, value)`` of each form found in ``text``, by position; with ``forms``,
+        of those forms only."""
+        if forms is None:
+            found = ((last + 1 - length, last + 1, capitalised, value)
+                     for last, (length, capitalised, value) in self._automaton.iter(text))
+        else:
+            found = self._occurrences(text, forms)
         hits = []
         n = len(text)
-        for last, (length, capitalised, value) in self._automaton.iter(text):
-            start, stop = last + 1 - length, last + 1
+        for start, stop, capitalised, value in found:
             if (start and is_word_char(text[start - 1])) or (stop < n and is_word_char(text[stop])):
                 continue
             if capitalised and (start == 0 or (start >= 2 and text[start - 1] == " " and text[start - 2] in ".!?")):
@@ -90,6 +97,21 @@ class _ExactForms(Generic[T]):
             hits = sorted(taken, key=lambda h: h[0])
         return hits
 
+    def _occurrences(self, text: str, forms: Iterable[str]):
+        """Every occurrence of each of ``forms`` in ``text``, overlapping ones too (as the automaton)."""
+        for form in forms:
+            length, capitalised, value = self._info[form]
+            at = text.find(form)
+            while at >= 0:
+                yield at, at + length, capitalised, value
+                at = text.find(form, at + 1)
+
+
+class _Probe:
+    """The value of a case-exact form's lower-case spelling in the terms' automaton (never reported)."""
+
+    __slots__ = ()
+
 
 class PhraseMatcher(Generic[T]):
     """Finds which of a fixed set of terms occur in a text as whole words or phrases.
@@ -98,6 +120,12 @@ class PhraseMatcher(Generic[T]):
     forms may map to one value (aliases). ``exact`` maps forms found only in exactly that case
     ("React", "Go": names that are everyday words in lower case), same whole-word rule, and not
     where a sentence starts ("Go the extra mile"); ``find_normalised`` (lower-cased text) skips them.
+
+    A case-exact form can stand in a text only where its lower-case spelling does, as a whole word:
+    so those spellings ride along in the terms' automaton (as *probes*), and the text is searched
+    for the exact forms only when a probe is found, for those forms only (``str.find``, in C),
+    instead of a second walk over every text. Forms with non-ASCII letters (whose lower case may
+    depend on the letters around them) are looked for in every text.
     """
 
     def __init__(self, terms: Mapping[str, T], exact: Mapping[str, T] | None = None):
@@ -126,15 +154,34 @@ class PhraseMatcher(Generic[T]):
         self._table = bytes(table)
         self._non_ascii: dict[str, bytes | None] = {}  # replacement of each non-ASCII character seen
         self._forms = forms
-        self._automaton = self._build(lambda form, value: value)
+        # Probes: automaton value -> exact forms to look for when it is found. A probe spelled as a
+        # term shares the term's value (reported as before); others get a _Probe, removed from results.
+        probes: dict[object, tuple[str, ...]] = {}
+        self._always: tuple[str, ...] = ()
+        entries: dict[str, object] = {self._encode(form): value for form, value in forms.items()}
+        for form in exact or ():
+            if not form.isascii():
+                self._always += (form,)
+                continue
+            key = self._encode(form)
+            marker = entries.setdefault(key, _Probe())
+            probes[marker] = probes.get(marker, ()) + (form,)
+        self._probes = probes
+        self._probe_values = frozenset(probes)
+        self._hidden = frozenset(m for m in probes if isinstance(m, _Probe))
+        self._automaton = self._automaton_of(entries)
         self._spans_automaton: ahocorasick.Automaton | None = None  # built on first use
         self._memo: dict[str, frozenset[T]] = {}
 
     def _build(self, payload) -> ahocorasick.Automaton:
+        return self._automaton_of({self._encode(form): payload(form, value) for form, value in self._forms.items()})
+
+    @staticmethod
+    def _automaton_of(entries: Mapping[str, object]) -> ahocorasick.Automaton:
         automaton = ahocorasick.Automaton()
-        for form, value in self._forms.items():
-            automaton.add_word(self._encode(form), payload(form, value))
-        if self._forms:
+        for key, value in entries.items():
+            automaton.add_word(key, value)
+        if entries:
             automaton.make_automaton()
         return automaton
 
@@ -184,12 +231,16 @@ class PhraseMatcher(Generic[T]):
         replacement = "".join(out)
         return None if replacement == ch else replacement.encode(*_ENCODING)
 
-    def _values(self, encoded: str) -> set[T]:
-        return set(map(_SECOND, self._automaton.iter(encoded))) if self._forms else set()
+    def _values(self, encoded: str) -> set:
+        """Values of the terms in ``encoded``, with the probes found (see the class docstring)."""
+        return set(map(_SECOND, self._automaton.iter(encoded))) if len(self._automaton) else set()
 
     def find_normalised(self, text: str) -> set[T]:
         """Values of all terms in ``text``, which must already be ``normalise``d."""
-        return self._values(self._encode(text))
+        values = self._values(self._encode(text))
+        if self._hidden:
+            values -= self._hidden
+        return values
 
     def find(self, text: str) -> set[T]:
         """Values of all terms occurring in raw ``text`` (HTML and case are handled).
@@ -207,8 +258,13 @@ class PhraseMatcher(Generic[T]):
 
     def _find_text(self, text: str) -> set[T]:
         values = self._values(self._encode(text))
-        if self._exact is not None:
-            values.update(value for _s, _e, value in self._exact.spans(text))
+        if self._exact is None:
+            return values
+        probed = values & self._probe_values
+        if probed or self._always:
+            values -= self._hidden
+            forms = [*self._always, *(form for marker in probed for form in self._probes[marker])]
+            values.update(value for _s, _e, value in self._exact.spans(text, forms))
         return values
 
     def find_spans_normalised(self, text: str) -> list[tuple[int, int, T]]:

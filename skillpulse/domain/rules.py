@@ -7,10 +7,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from schemas.postings import SeniorityLevel
 from skillpulse.domain.matching import PhraseMatcher
+from skillpulse.domain.taxonomy import read_yaml
 
 
 @dataclass(frozen=True)
@@ -61,8 +60,12 @@ def rules_from_data(data: dict[str, Any]) -> Rules:
     )
 
 
+def rules_source() -> bytes:
+    """The packaged ``schemas/rules.yaml``'s bytes."""
+    return resources.files("schemas").joinpath("rules.yaml").read_bytes()
+
+
 @lru_cache(maxsize=1)
 def default_rules() -> Rules:
     """The packaged rules, loaded once per process."""
-    text = resources.files("schemas").joinpath("rules.yaml").read_text(encoding="utf-8")
-    return rules_from_data(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    return rules_from_data(read_yaml(rules_source().decode("utf-8")))

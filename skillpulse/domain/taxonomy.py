@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from skillpulse.domain.matching import PhraseMatcher
 from skillpulse.domain.text import normalise
@@ -59,6 +57,16 @@ class Taxonomy:
     def category_of(self, skill: str) -> str:
         return self.skills[skill].category
 
+    @cached_property
+    def ai_names(self) -> frozenset[str]:
+        """Names of the skills that count as AI (``Skill.is_ai``), for set operations per posting."""
+        return frozenset(name for name, skill in self.skills.items() if skill.is_ai)
+
+    @cached_property
+    def general_names(self) -> frozenset[str]:
+        """Names of the general-tech skills (not ``Skill.is_ai``)."""
+        return frozenset(name for name, skill in self.skills.items() if not skill.is_ai)
+
     def extract(self, text: str) -> set[str]:
         """Canonical names of the skills mentioned in ``text`` (whole words, any case, HTML ok)."""
         return self.matcher.find(text)
@@ -91,14 +99,28 @@ def taxonomy_from_data(data: dict[str, Any]) -> Taxonomy:
     return Taxonomy(skills=skills, version=str(data.get("version", "1")), matcher=matcher)
 
 
+def read_yaml(text: str | bytes) -> Any:
+    """Parse YAML data files (taxonomy, rules): libyaml's safe parser when PyYAML has it (~10x
+    faster at start-up), else the pure-Python one.
+
+    PyYAML is imported here, not at module level: a process that finds its taxonomy already
+    compiled (``skillpulse enrich``'s cache) never pays for importing it.
+    """
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def taxonomy_source(path: str | Path | None = None) -> bytes:
+    """The taxonomy file's bytes: ``path``, or the packaged ``schemas/taxonomy.yaml``."""
+    if path is None:
+        return resources.files("schemas").joinpath("taxonomy.yaml").read_bytes()
+    return Path(path).read_bytes()
+
+
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """The taxonomy from ``path``, or the packaged ``schemas/taxonomy.yaml``."""
-    if path is None:
-        text = resources.files("schemas").joinpath("taxonomy.yaml").read_text(encoding="utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    # libyaml's parser when PyYAML has it (~10x faster at start-up), else the pure-Python one.
-    return taxonomy_from_data(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    return taxonomy_from_data(read_yaml(taxonomy_source(path).decode("utf-8")))
 
 
 @lru_cache(maxsize=4)
