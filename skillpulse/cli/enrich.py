@@ -40,8 +40,8 @@ def enrich(
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy YAML instead of the packaged one.")] = None,
     pipeline_version: Annotated[str | None, typer.Option(help="Version written on every output line.")] = None,
     workers: Annotated[int | None, typer.Option(
-        min=1, help="Processes for large inputs (default: the idle CPUs this process may use, by the load "
-                    "average; 1: no extra process). Output is the same for any number.")] = None,
+        min=1, help="Processes for large inputs (default: the CPUs this process may use; "
+                    "1: no extra process). Output is the same for any number.")] = None,
 ) -> None:
     """Enrich job postings: read JSONL on stdin, write enriched JSONL on stdout, same order.
 
@@ -62,7 +62,7 @@ def enrich(
     gc.freeze()
     out = sys.stdout.buffer
     bad = 0
-    for data, errors in _results(enricher, _chunks(sys.stdin.buffer), strict, workers or _idle_cpus()):
+    for data, errors in _results(enricher, _chunks(sys.stdin.buffer), strict, workers or _usable_cpus()):
         out.write(data)
         for number, reason in errors:
             bad += 1
@@ -77,21 +77,17 @@ def enrich(
         raise typer.Exit(1)
 
 
-def _idle_cpus() -> int:
-    """CPUs this process may use that other work is not already using (1-minute load), at least 1.
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity), at least 1.
 
-    Workers cost CPU of their own (forking, handing chunks over): on a busy machine one process
-    finishes sooner.
+    Not discounted by the load average: that is a minute's history (a command that just ended
+    still counts), and handing chunks to workers over pipes costs so little CPU (the same CPU
+    seconds as one process, measured) that on a busy machine the scheduler shares them fairly.
     """
     try:
-        cpus = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = 0.0
-    return max(1, min(cpus, round(cpus - load)))
+        return os.cpu_count() or 1
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[Chunk]:
