@@ -122,6 +122,10 @@ def test_a_description_is_read_sentence_by_sentence(trained):
                      for (o, _), spans in zip(sentence_pieces(text), alone) for s in spans]
     assert all(text[s.start:s.end] == s.text for s in whole)  # offsets into the whole description
     assert {text[a:b] for a, b, _ in scores} >= {"Must", "Kafka", "Airflow", "Scala"}
+    # A sentence repeated within a description or across descriptions is read once, found everywhere.
+    again = "Must know Kafka. Must know Kafka."
+    twice, other = tagger.predict([again, "Must know Kafka."])
+    assert [(s.start, s.end) for s in twice] == [(10, 15), (27, 32)] and [(s.start, s.end) for s in other] == [(10, 15)]
 
 
 def test_onnx_backends_give_the_torch_spans(trained, tmp_path):
