@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from skillpulse.extraction.bio import IGNORE, Scheme, Span, scheme_from_names, tags_to_spans
+from skillpulse.extraction.bio import IGNORE, Scheme, Span, best_valid_tags, scheme_from_names, tags_to_spans
 
 MAX_LENGTH = 128
 STRIDE = 32
@@ -261,12 +261,34 @@ class TokenTagger:
                 for i, (c, row) in enumerate(zip(batch, tags)):
                     offsets = enc["offset_mapping"][c]
                     words = enc.word_ids(c) if self.word_level or scores else None
+                    row = _valid(row, logits[i], _read_at(offsets, words if self.word_level else None), self.scheme)
                     found[owners[c]].extend(tags_to_spans(texts[owners[c]], offsets, row[:len(offsets)], self.scheme,
                                                           words if self.word_level else None))
                     if scores:
                         _word_scores(words_p[owners[c]], offsets, words, p_skill[i])
         spans = [_merge(s, text) for s, text in zip(found, texts)]
         return spans, [sorted((a, b, p) for (a, b), p in w.items()) for w in words_p]
+
+
+def _read_at(offsets, words) -> list[int]:
+    """The positions whose tags make the spans: each word's first sub-token (``words``, a fast
+    tokenizer's word ids) or, token by token, every token that covers text."""
+    if words is None:
+        return [k for k, (start, end) in enumerate(offsets) if end > start]
+    return [k for k, word in enumerate(words) if word is not None and (k == 0 or words[k - 1] != word)]
+
+
+def _valid(row: list[int], logits, at: list[int], scheme: Scheme) -> list[int]:
+    """``row`` (a window's argmax tags) with the tags at ``at`` made a valid BIO sequence
+    (``best_valid_tags``); unchanged in the common case where they already are one."""
+    tags = [row[k] for k in at]
+    fixed = best_valid_tags(tags, logits[at], scheme)
+    if fixed == tags:
+        return row
+    row = list(row)
+    for k, tag in zip(at, fixed):
+        row[k] = tag
+    return row
 
 
 def _word_scores(out: dict, offsets, words, p_skill) -> None:

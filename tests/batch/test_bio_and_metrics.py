@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from skillpulse.extraction.bio import (B, I, IGNORE, O, Span, first_subtoken_only, snap_to_words, spans_to_tags,
-                                      tags_to_spans, word_level)
+from skillpulse.extraction.bio import (B, I, IGNORE, O, Span, best_valid_tags, first_subtoken_only, scheme_from_names,
+                                      snap_to_words, spans_to_tags, tags_to_spans, word_level)
 from skillpulse.extraction.metrics import skill_set_metrics, span_metrics
 
 # "use PyTorch and deep learning" tokenised as a fast BERT tokenizer would (offsets into the text).
@@ -110,3 +110,26 @@ def test_word_level_decoding(tags, expected):
     assert word_level(tags, WORDS)[:2] == tags[:2]
     got = tags_to_spans(TEXT, OFFSETS, tags, word_ids=WORDS)
     assert [(s.start, s.end, s.text) for s in got] == expected
+
+
+@pytest.mark.parametrize("scores, expected", [
+    # already valid: the per-word best tags, as they are
+    ([[0, 5, 1], [0, 1, 5], [5, 0, 1]], [B, I, O]),
+    # "deep learning" read as O I (an I with no B): the best valid reading is one span, B I,
+    # not a span for "learning" alone (what conlleval's orphan-I rule would give)
+    ([[2.0, 1.9, 0], [0, 1, 5], [5, 0, 0]], [B, I, O]),
+    # ... unless the I is weak beside O: then O O
+    ([[5, 1, 0], [2.0, 0, 2.1], [5, 0, 0]], [O, O, O]),
+    # an orphan I at the start of a sentence
+    ([[0, 1, 2], [5, 0, 0]], [B, O]),
+])
+def test_best_valid_tags_never_reads_an_orphan_inside_tag(scores, expected):
+    tags = [max(range(3), key=row.__getitem__) for row in scores]
+    assert best_valid_tags(tags, scores) == expected
+
+
+def test_best_valid_tags_keeps_an_inside_tag_to_its_own_type():
+    scheme = scheme_from_names(["O", "B-Knowledge", "I-Knowledge", "B-Skill", "I-Skill"])
+    # B-Knowledge then a strong I-Skill: I-Skill may not continue a knowledge span
+    scores = [[0, 5, 0, 0, 0], [0, 0, 3, 1, 4]]
+    assert best_valid_tags([1, 4], scores, scheme) == [1, 2]
