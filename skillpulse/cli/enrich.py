@@ -122,7 +122,7 @@ def enrich_chunk(enricher: Enricher, chunk: Chunk, strict: bool) -> ChunkResult:
             continue
         if strict:
             break
-    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z  # UTC as "Z", as pydantic writes it
     return b"".join([dumps(row, option=newline) for row in enricher.enrich_json_many(raws)]), errors
 
 

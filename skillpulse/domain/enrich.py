@@ -70,19 +70,25 @@ class Enricher:
         return [self._build(raw, skills) for raw, skills in zip(raws, found, strict=True)]
 
     def enrich_json_many(self, raws: Sequence[RawPosting]) -> list[dict[str, Any]]:
-        """As ``enrich_many``, as the dicts ``model_dump(mode="json")`` would give (same keys in the
-        same order; enum members for enum values), built without the models: what
-        ``skillpulse enrich`` writes, at a fraction of the cost."""
+        """As ``enrich_many``, as rows that orjson with ``OPT_UTC_Z`` writes exactly as
+        ``model_dump(mode="json")`` would (same keys in the same order; dates, times and enum
+        members left for orjson to write), built without the models: what ``skillpulse enrich``
+        writes, at a fraction of the cost."""
         found = self._skills(raws)
         tail = _enriched_tail()
         out = []
         for raw, skills in zip(raws, found, strict=True):
-            row = raw.model_dump(mode="json")  # RawPosting's fields in declared order, then the extras
-            extra = raw.__pydantic_extra__
-            extras = {name: row.pop(name) for name in extra} if extra else {}
+            row = raw.__dict__.copy()  # RawPosting's fields in declared order
+            extras = raw.__pydantic_extra__
             fields = self._fields(raw, skills)
-            # Then EnrichedPosting's own fields in declared order (ours over an extra of that name,
-            # a default where neither is set), then the remaining extras.
+            if not extras:
+                for name, default in tail:
+                    row[name] = fields[name] if name in fields else default()
+                out.append(row)
+                continue
+            extras = dict(extras)
+            # EnrichedPosting's own fields in declared order (ours over an extra of that name, a
+            # default where neither is set), then the remaining extras.
             for name, default in tail:
                 row[name] = fields[name] if name in fields else extras.pop(name) if name in extras else default()
             for name, value in extras.items():

@@ -16,11 +16,14 @@ def _raws():
     rows = generate_postings(300, seed=3, end_date=dt.date(2026, 11, 22))
     rows[0] = {**rows[0], "board_rank": 7, "tags": ["a", {"b": None}]}  # unknown fields are kept, last
     rows[1] = {**rows[1], "scraped_at": "2026-01-02T03:04:05+00:00"}   # re-serialised as the model does
+    rows[2] = {**rows[2], "scraped_at": "2026-01-02T03:04:05.5+02:00"}
+    rows[3] = {**rows[3], "scraped_at": "2026-01-02T03:04:05"}  # no time zone
+    rows[4] = dict(reversed(list(rows[4].items())))  # fields in any order: written in declared order
     return [parse_raw_posting(r) for r in rows]
 
 
 def _same_json(enricher: Enricher, raws) -> None:
-    fast = [orjson.dumps(d) for d in enricher.enrich_json_many(raws)]
+    fast = [orjson.dumps(d, option=orjson.OPT_UTC_Z) for d in enricher.enrich_json_many(raws)]
     slow = [orjson.dumps(p.model_dump(mode="json")) for p in enricher.enrich_many(raws)]
     assert fast == slow  # same bytes: same keys, same order, same values
 
