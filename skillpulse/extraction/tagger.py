@@ -74,6 +74,41 @@ def _encode(tokenizer, texts: Sequence[str]):
                      return_overflowing_tokens=True, return_offsets_mapping=True, padding=False)
 
 
+def _window_tokenizer(tokenizer):
+    """A copy of the fast tokenizer's Rust ``tokenizers.Tokenizer`` set as ``_encode`` sets it
+    (128-token windows, 32 tokens of overlap, no padding): ``_windows`` reads its encodings directly."""
+    from tokenizers import Tokenizer
+
+    backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    backend.enable_truncation(MAX_LENGTH, stride=STRIDE, strategy="longest_first",
+                              direction=getattr(tokenizer, "truncation_side", "right"))
+    backend.no_padding()
+    return backend
+
+
+def _windows(backend, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]], list, int]]:
+    """``(input_ids, offsets, word_ids, text index)`` of each window of ``texts``: what ``_encode``
+    gives, without building the Python ``BatchEncoding`` (a sixth of the ONNX int8 tagger's time)."""
+    out = []
+    for owner, first in enumerate(backend.encode_batch(list(texts), add_special_tokens=True)):
+        for e in (first, *first.overflowing):
+            out.append((e.ids, e.offsets, e.word_ids, owner))
+    return out
+
+
+def _pad_ids(rows: Sequence[Sequence[int]], pad_id: int):
+    """``(input_ids, attention_mask)`` int64 numpy arrays of right-padded ``rows``."""
+    import numpy as np
+
+    width = max(map(len, rows))
+    ids = np.full((len(rows), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, row in enumerate(rows):
+        ids[i, :len(row)] = row
+        mask[i, :len(row)] = 1
+    return ids, mask
+
+
 def _pad(batch: list[dict], pad_id: int):
     import torch
 
@@ -186,15 +221,17 @@ class TokenTagger:
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         self.model = model
         self._runner = runner
+        self._backend = _window_tokenizer(tokenizer)
         self.batch_size = batch_size
         self.word_level = True  # a word's tag is its first sub-token's (bio.word_level)
         self._torch = torch
 
     def _logits(self, ids, mask):
-        """Logits (numpy, batch x length x labels) of a padded batch."""
+        """Logits (numpy, batch x length x labels) of a padded batch (int64 numpy arrays)."""
         if self._runner is not None:
-            return self._runner(ids.numpy(), mask.numpy())
-        return self.model(input_ids=ids, attention_mask=mask).logits.float().numpy()
+            return self._runner(ids, mask)
+        torch = self._torch
+        return self.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits.float().numpy()
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -243,28 +280,24 @@ class TokenTagger:
         torch = self._torch
         if not texts:
             return [], []
-        enc = _encode(self.tokenizer, texts)
-        owners = enc["overflow_to_sample_mapping"]
-        order = sorted(range(len(owners)), key=lambda c: len(enc["input_ids"][c]))
+        windows = _windows(self._backend, texts)
+        order = sorted(range(len(windows)), key=lambda c: len(windows[c][0]))
         found: list[list[Span]] = [[] for _ in texts]
         words_p: list[dict[tuple[int, int], float]] = [{} for _ in texts]
         outside = [i for i, k in enumerate(self.scheme.kinds) if k == 0]
         with torch.inference_mode():
             for lo in range(0, len(order), self.batch_size):
-                batch = order[lo:lo + self.batch_size]
-                ids, mask, _ = _pad([{"input_ids": enc["input_ids"][c]} for c in batch], self.tokenizer.pad_token_id)
-                logits = self._logits(ids, mask)
+                batch = [windows[c] for c in order[lo:lo + self.batch_size]]
+                logits = self._logits(*_pad_ids([w[0] for w in batch], self.tokenizer.pad_token_id))
                 tags = logits.argmax(-1).tolist()
                 if scores:
                     e = np.exp(logits - logits.max(-1, keepdims=True))
                     p_skill = (1.0 - e[..., outside].sum(-1) / e.sum(-1)).tolist()
-                for i, (c, row) in enumerate(zip(batch, tags)):
-                    offsets = enc["offset_mapping"][c]
-                    words = enc.word_ids(c) if self.word_level or scores else None
-                    found[owners[c]].extend(tags_to_spans(texts[owners[c]], offsets, row[:len(offsets)], self.scheme,
-                                                          words if self.word_level else None))
+                for i, (_, offsets, words, owner) in enumerate(batch):
+                    found[owner].extend(tags_to_spans(texts[owner], offsets, tags[i][:len(offsets)], self.scheme,
+                                                      words if self.word_level else None))
                     if scores:
-                        _word_scores(words_p[owners[c]], offsets, words, p_skill[i])
+                        _word_scores(words_p[owner], offsets, words, p_skill[i])
         spans = [_merge(s, text) for s, text in zip(found, texts)]
         return spans, [sorted((a, b, p) for (a, b), p in w.items()) for w in words_p]
 
