@@ -120,14 +120,13 @@ def fuse_graph(path: str | Path, config) -> dict[str, int]:
         options = FusionOptions("bert")
         for name in _FUSIONS_OFF:
             setattr(options, name, False)
-        quiet = logging.getLogger("onnxruntime.transformers")
-        level = quiet.level
-        quiet.setLevel(logging.ERROR)  # its "fused N nodes" lines
+        muted = logging.root.manager.disable
+        logging.disable(max(muted, logging.WARNING))  # its "fused N nodes" lines (loggers outside one tree)
         try:
             optimized = optimize_model(str(path), model_type="bert", num_heads=heads, hidden_size=hidden,
                                        optimization_options=options, opt_level=0)
         finally:
-            quiet.setLevel(level)
+            logging.disable(muted)
         fused = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
     except Exception as exc:  # noqa: BLE001 - any optimizer failure leaves the plain graph, said
         warnings.warn(f"{path}: ONNX Runtime's transformer optimizer failed ({type(exc).__name__}: {exc}); "
