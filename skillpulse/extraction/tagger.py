@@ -14,6 +14,7 @@ from skillpulse.extraction.bio import IGNORE, Scheme, Span, scheme_from_names, t
 
 MAX_LENGTH = 128
 STRIDE = 32
+TORCH_BATCH, ONNX_BATCH = 32, 16  # windows per forward pass (sorted by length: little padding)
 META_FILE = "skillpulse.json"
 # Where a description is cut into the pieces the tagger reads: line breaks, and white space after a
 # sentence's end. Labelled data (SkillSpan) is sentences, so the model reads sentences best.
@@ -180,10 +181,11 @@ class TokenTagger:
     ``backend``: ``torch`` (float32), ``torch-int8`` (torch dynamic quantisation of the linear layers;
     also what ``quantize=True`` asks for), ``onnx`` or ``onnx-int8`` (ONNX Runtime over the graph
     ``skillpulse batch export-onnx`` wrote into the folder, ``skillpulse.extraction.onnx_model``);
-    ``auto`` (None): ``onnx-int8`` where the folder has that graph, else torch.
+    ``auto`` (None): ``onnx-int8`` where the folder has that graph, else torch. ``batch_size``:
+    windows per forward pass (default 32 on torch, 16 on ONNX Runtime).
     """
 
-    def __init__(self, path: str | Path, threads: int | None = None, batch_size: int = 32,
+    def __init__(self, path: str | Path, threads: int | None = None, batch_size: int | None = None,
                  quantize: bool = False, backend: str | None = None):
         from skillpulse.extraction.onnx_model import BACKENDS, auto_backend
 
@@ -192,6 +194,8 @@ class TokenTagger:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}: use auto, {', '.join(BACKENDS)}")
         threads = set_threads(threads)
+        if batch_size is None:  # windows per forward pass: 16 ran 3-6 % faster than 32 on ONNX int8
+            batch_size = ONNX_BATCH if backend.startswith("onnx") else TORCH_BATCH
         if backend.startswith("onnx"):
             runner = _onnx_runner(path, backend == "onnx-int8", threads)
             tokenizer, model = load_token_classifier(path, config_only=True)
