@@ -14,7 +14,7 @@ from skillpulse.extraction.bio import IGNORE, Scheme, Span, scheme_from_names, t
 
 MAX_LENGTH = 128
 STRIDE = 32
-TORCH_BATCH, ONNX_BATCH = 32, 16  # windows per forward pass (sorted by length: little padding)
+BATCH, FUSED_BATCH = 32, 16  # windows per forward pass (sorted by length: little padding)
 META_FILE = "skillpulse.json"
 # Where a description is cut into the pieces the tagger reads: line breaks, and white space after a
 # sentence's end. Labelled data (SkillSpan) is sentences, so the model reads sentences best.
@@ -182,7 +182,7 @@ class TokenTagger:
     also what ``quantize=True`` asks for), ``onnx`` or ``onnx-int8`` (ONNX Runtime over the graph
     ``skillpulse batch export-onnx`` wrote into the folder, ``skillpulse.extraction.onnx_model``);
     ``auto`` (None): ``onnx-int8`` where the folder has that graph, else torch. ``batch_size``:
-    windows per forward pass (default 32 on torch, 16 on ONNX Runtime).
+    windows per forward pass (default 32; 16 on a graph ``export_onnx`` fused).
     """
 
     def __init__(self, path: str | Path, threads: int | None = None, batch_size: int | None = None,
@@ -194,15 +194,15 @@ class TokenTagger:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}: use auto, {', '.join(BACKENDS)}")
         threads = set_threads(threads)
-        if batch_size is None:  # windows per forward pass: 16 ran 3-6 % faster than 32 on ONNX int8
-            batch_size = ONNX_BATCH if backend.startswith("onnx") else TORCH_BATCH
         if backend.startswith("onnx"):
             runner = _onnx_runner(path, backend == "onnx-int8", threads)
+            if batch_size is None:  # 16 ran 3-6 % faster than 32 on the fused int8 graph; a plain
+                batch_size = FUSED_BATCH if runner.fused else BATCH  # graph keeps 32 (and its spans)
             tokenizer, model = load_token_classifier(path, config_only=True)
             self._setup(Path(str(path)), tokenizer, model, batch_size, False, runner)
         else:
             tokenizer, model = load_token_classifier(path)
-            self._setup(Path(str(path)), tokenizer, model, batch_size, backend == "torch-int8")
+            self._setup(Path(str(path)), tokenizer, model, batch_size or BATCH, backend == "torch-int8")
         self.backend = backend
 
     @classmethod
