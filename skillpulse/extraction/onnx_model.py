@@ -4,7 +4,8 @@
 int8 dynamic quantisation ``model.int8.onnx`` beside the saved model; ``TokenTagger`` runs the int8
 graph by default when the folder has one (``backend="auto"``), or the one asked for (``onnx`` /
 ``onnx-int8``, ``--backend`` on the commands). Tokenizer and decoding stay the same; only the
-logits come from ONNX Runtime.
+logits come from ONNX Runtime. The float graph is fused by ONNX Runtime's transformer optimizer
+before quantisation (``fuse_graph``); graphs exported before that still load and run as they did.
 """
 from __future__ import annotations
 
