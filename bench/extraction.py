@@ -15,7 +15,8 @@ loose span F1 of:
 Speed: sentences/s on the dev sentences, and **postings/s** on pseudo-postings of ~1.4 KB built by
 joining consecutive dev sentences (what a job ad's description weighs), median of ``--runs`` runs, for
 the tagger on each backend (torch float32, torch int8 dynamic quantisation, ONNX Runtime float32 and
-int8; its TECH strict F1 beside it; the ONNX graphs are written into the model folder when missing),
+int8; its TECH strict F1 beside it, and whether the ONNX graph was fused by ``export_onnx``; the ONNX
+graphs are written into the model folder when missing),
 and for hybrid (taxonomy + tagger + label mapping). Threads: ``--threads`` (default 2, the target machine).
 """
 from __future__ import annotations
@@ -101,6 +102,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per speed figure (median)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--postings", type=int, default=200, help="pseudo-postings timed per run")
+    parser.add_argument("--speed-only", action="store_true",
+                        help="only the postings/s lines (with each backend's TECH strict F1), not the F1 table")
     parser.add_argument("--backend", default="torch", help="backend of the F1 table: auto, torch, torch-int8, onnx, "
                                                            "onnx-int8 (the speed lines try every one)")
     args = parser.parse_args()
@@ -121,12 +124,13 @@ def main() -> None:
     if args.skill_model:
         covered["skill"] = load_model(args.skill_model, taxonomy, threads=args.threads, backend=args.backend)
     dev = {d: read_conll(args.skillspan / f"skillspan_{d}_dev.conll", LAYERS) for d in DOMAINS}
-    print(f"\nSkillSpan dev, strict/loose span F1 (x100); taxonomy {len(taxonomy.skills)} skills; "
-          f"{args.threads} threads, backend {models['knowledge'].tagger.backend}; sentences/s = dev sentences per "
-          f"second, median of {args.runs}")
-    print(f"{'extractor':<10} {'domain':<6} {'KNOWLEDGE str/loose':>20} {'SKILL str/loose':>18} {'sent/s':>8}")
+    if not args.speed_only:
+        print(f"\nSkillSpan dev, strict/loose span F1 (x100); taxonomy {len(taxonomy.skills)} skills; "
+              f"{args.threads} threads, backend {models['knowledge'].tagger.backend}; sentences/s = dev sentences "
+              f"per second, median of {args.runs}")
+        print(f"{'extractor':<10} {'domain':<6} {'KNOWLEDGE str/loose':>20} {'SKILL str/loose':>18} {'sent/s':>8}")
     results: dict = {}
-    for name in ("taxonomy", "tagger", "hybrid"):
+    for name in () if args.speed_only else ("taxonomy", "tagger", "hybrid"):
         for d in DOMAINS:
             items = dev[d]
             row, speeds = {}, []
@@ -163,7 +167,9 @@ def main() -> None:
         per_s = len(postings) / timed(lambda: e.tagger.predict(postings), args.runs)
         found, _ = predict(SpanFinder(taxonomy, e, "model"), tech)
         f1 = score(tech, found, "knowledge")["strict"]["f1"]
-        print(f"  tagger {backend:<10} {per_s:7.1f} postings/s   TECH KNOWLEDGE strict F1 {100 * f1:.1f}")
+        runner = e.tagger._runner
+        graph = "" if runner is None else ("   (fused graph)" if getattr(runner, "fused", "") else "   (plain graph)")
+        print(f"  tagger {backend:<10} {per_s:7.1f} postings/s   TECH KNOWLEDGE strict F1 {100 * f1:.1f}{graph}")
     finder = SpanFinder(taxonomy, ext, "hybrid")
     finder.find_readable(postings)
     per_s = len(postings) / timed(lambda: finder.find_readable(postings), args.runs)

@@ -142,6 +142,7 @@ def test_onnx_backends_give_the_torch_spans(trained, tmp_path):
     result = CliRunner().invoke(app, ["batch", "export-onnx", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "model.onnx").is_file() and (out / "model.int8.onnx").is_file()
+    assert result.output.count("fused: Attention=2,") == 2, result.output  # one fused attention node per layer
     assert TokenTagger(out, threads=1).backend == "onnx-int8"  # auto: the int8 graph when present
     spans, scores = TokenTagger(out, threads=1, backend="torch").predict_scored(texts)
     assert spans == want
@@ -149,6 +150,26 @@ def test_onnx_backends_give_the_torch_spans(trained, tmp_path):
     assert kafka > 0.5 > max(p for s, e, p in scores[0] if texts[0][s:e] == "Must")  # word skill probabilities
     assert TokenTagger(out, threads=1, backend="onnx").predict(texts) == want
     assert TokenTagger(out, threads=1, backend="onnx-int8").predict(texts[:1]) == want[:1]
+
+
+def test_a_graph_the_optimizer_cannot_fuse_stays_plain_and_runs(trained, tmp_path):
+    """sdpa attention exports a mask the transformer optimizer does not fuse: the plain graph is
+    kept, said in a warning, and runs as graphs exported before the fusion do (no metadata)."""
+    import shutil
+
+    from skillpulse.extraction.onnx_model import export_onnx, fuse_graph, graph_fusions
+    from skillpulse.extraction.tagger import TokenTagger
+
+    out = shutil.copytree(trained[1], tmp_path / "model")
+    torch_tagger = TokenTagger(out, threads=1, backend="torch")
+    texts = ["Must know Kafka.", "Our team uses Haskell, Snowflake and Elixir (and Rust)."]
+    (graph,) = export_onnx(torch_tagger.model, out, quantize=False, optimize=False)
+    before = graph.read_bytes()
+    with pytest.warns(UserWarning, match="fused no attention layer"):
+        assert fuse_graph(graph, torch_tagger.model.config) == {}
+    assert graph.read_bytes() == before and graph_fusions(graph) == ""
+    tagger = TokenTagger(out, threads=1, backend="onnx")
+    assert tagger._runner.fused == "" and tagger.predict(texts) == torch_tagger.predict(texts)
 
 
 def test_onnx_backend_without_a_graph_says_what_to_do(tmp_path):
