@@ -225,7 +225,7 @@ class TokenTagger:
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         self.model = model
         self._runner = runner
-        self._backend = _window_tokenizer(tokenizer)
+        self._rust_tokenizer = _window_tokenizer(tokenizer)  # reads windows (_windows)
         self.batch_size = batch_size
         self.word_level = True  # a word's tag is its first sub-token's (bio.word_level)
         self._torch = torch
@@ -284,7 +284,7 @@ class TokenTagger:
         torch = self._torch
         if not texts:
             return [], []
-        windows = _windows(self._backend, texts)
+        windows = _windows(self._rust_tokenizer, texts)
         order = sorted(range(len(windows)), key=lambda c: len(windows[c][0]))
         found: list[list[Span]] = [[] for _ in texts]
         words_p: list[dict[tuple[int, int], float]] = [{} for _ in texts]
