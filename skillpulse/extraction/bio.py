@@ -7,6 +7,7 @@ span survives any word-piece split; decoding snaps spans back to whole words.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from skillpulse.domain.text import is_word_char
@@ -178,12 +179,16 @@ def word_level(tags: Sequence[int], word_ids: Sequence[int | None], scheme: Sche
     return out
 
 
-def _follows(scheme: Scheme, previous: int, tag: int) -> bool:
-    """Whether ``tag`` may come right after ``previous`` (-1: the sentence's start): an I only
-    continues a B or I of its own type."""
-    if scheme.kinds[tag] != I:
-        return True
-    return previous >= 0 and scheme.kinds[previous] != O and scheme.types[previous] == scheme.types[tag]
+@lru_cache(maxsize=16)
+def _predecessors(scheme: Scheme) -> tuple[frozenset[int], ...]:
+    """Per label, the labels that may come right before it (-1: the sentence's start): an I only
+    continues a B or I of its own type; anything else may follow anything."""
+    labels = range(len(scheme.kinds))
+    return tuple(
+        frozenset(j for j in labels if scheme.kinds[j] != O and scheme.types[j] == scheme.types[k])
+        if scheme.kinds[k] == I else frozenset((-1, *labels))
+        for k in labels
+    )
 
 
 def best_valid_tags(tags: Sequence[int], scores: Sequence[Sequence[float]], scheme: Scheme = DEFAULT_SCHEME) -> list[int]:
@@ -195,23 +200,21 @@ def best_valid_tags(tags: Sequence[int], scores: Sequence[Sequence[float]], sche
     an orphan I as a new span (conlleval's rule) costs strict F1: on held-out SkillSpan train
     sentences this decoding gains 1.6 points, 0.4 on TECH dev and 1.8 on HOUSE dev.
     """
+    before = _predecessors(scheme)
     previous = -1
     for tag in tags:
-        if not _follows(scheme, previous, tag):
+        if previous not in before[tag]:
             break
         previous = tag
     else:
         return list(tags)
     labels = range(len(scheme.kinds))
-    best = [float(s) if _follows(scheme, -1, k) else float("-inf") for k, s in zip(labels, scores[0])]
+    allowed = [[j for j in labels if j in before[k]] for k in labels]
+    best = [float(s) if -1 in before[k] else float("-inf") for k, s in zip(labels, scores[0])]
     back: list[list[int]] = []
     for row in scores[1:]:
-        step, came = [], []
-        for k in labels:
-            j = max((j for j in labels if _follows(scheme, j, k)), key=best.__getitem__)
-            step.append(best[j] + float(row[k]))
-            came.append(j)
-        best = step
+        came = [max(allowed[k], key=best.__getitem__) for k in labels]
+        best = [best[j] + float(row[k]) for k, j in zip(labels, came)]
         back.append(came)
     path = [max(labels, key=best.__getitem__)]
     for came in reversed(back):
