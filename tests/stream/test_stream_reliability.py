@@ -37,6 +37,17 @@ def start_worker(env: dict, log_path, *args: str) -> subprocess.Popen:
                                 stderr=subprocess.STDOUT)
 
 
+def finish(worker: subprocess.Popen, log_path, timeout_s: float) -> int:
+    """The worker's exit status; if it is still running after ``timeout_s``, it is killed (so it does not
+    outlive the test) and the test fails with the end of its log, which says where it stood."""
+    try:
+        return worker.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait(30)
+        pytest.fail(f"the worker did not finish within {timeout_s:.0f} s; its log ends:\n{log_path.read_text()[-6000:]}")
+
+
 def run_worker(env: dict, *args: str) -> dict:
     """Run the worker until caught up; returns its JSON summary line."""
     out = kit.cli(env, "worker", "--until-caught-up", "--log-level", "warning", *args).stdout
@@ -115,14 +126,14 @@ def test_clickhouse_unavailable_for_a_while_the_worker_retries_and_loses_nothing
     holder = subprocess.Popen([sys.executable, "-c", holder_code, dsn, "12"], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     log_path = tmp_path / "worker.log"
-    worker = start_worker(env, log_path, "--until-caught-up", "--log-level", "warning")
+    worker = start_worker(env, log_path, "--until-caught-up", "--log-level", "info")  # info: the log tells a stall
     before = kit.committed(kafka_bootstrap, group, topic, 3)
     time.sleep(6)
     assert worker.poll() is None, "the worker must wait for ClickHouse, not exit"
     assert kit.committed(kafka_bootstrap, group, topic, 3) == before == len(first), "nothing committed while ClickHouse is away"
     assert "ClickHouse unavailable" in log_path.read_text()
     holder.wait(30)
-    assert worker.wait(120) == 0
+    assert finish(worker, log_path, 120) == 0
     got = kit.summary(env)
     assert got["rows"] == got["job_count"] == 600
     assert got["sightings"] == len(first) + len(second) and got["duplicates"] == 90
