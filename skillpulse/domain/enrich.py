@@ -79,14 +79,8 @@ class Enricher:
         out = []
         for raw, skills in zip(raws, found, strict=True):
             row = raw.__dict__.copy()  # RawPosting's fields in declared order
-            extras = raw.__pydantic_extra__
+            extras = dict(raw.__pydantic_extra__ or ())
             fields = self._fields(raw, skills)
-            if not extras:
-                for name, default in tail:
-                    row[name] = fields[name] if name in fields else default()
-                out.append(row)
-                continue
-            extras = dict(extras)
             # EnrichedPosting's own fields in declared order (ours over an extra of that name, a
             # default where neither is set), then the remaining extras.
             for name, default in tail:
