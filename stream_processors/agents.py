@@ -211,10 +211,11 @@ class GapGuard:
 
     Under concurrent writes, faust-streaming 0.15.3 with aiokafka was seen (bench/pipeline.py) to hand
     the stream offset N+1 right after N-1 around its start-up seek, then to treat N as a "gap" (as for
-    compacted topics) and commit past it: N would be lost. ``postings.raw`` is never compacted and
-    carries no transaction markers, so every offset must arrive; when one does not, the worker seeks
-    its partition back to it (processing after it is idempotent). A gap that comes back after one
-    seek is accepted as real and logged.
+    compacted topics) and commit past it: N would be lost. The cause found since (records dropped when
+    the tables' recovery resumed the streams) is fixed in ``stream_processors.app.seek_first_recovery``;
+    this stays as a backstop. ``postings.raw`` is never compacted and carries no transaction markers, so
+    every offset must arrive; when one does not, the worker seeks its partition back to it (processing
+    after it is idempotent). A gap that comes back after one seek is accepted as real and logged.
     """
 
     def __init__(self):

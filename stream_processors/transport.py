@@ -12,6 +12,11 @@ if it completes, that is all. If it has to wait (a full buffer, flow control, th
 the rest of it runs exactly as Faust runs it, as a task raced against ``suspend_flow``. When flow
 is already suspended (a rebalance), Faust's path is taken from the start. The loop is otherwise
 Faust's own ``Consumer._drain_messages``, unchanged.
+
+The consumer also asks aiokafka for the records of a copy of its active partitions, never of the set
+Faust mutates meanwhile (``InlineConsumer._getmany``): a paused partition's records then stay in
+aiokafka's buffer rather than being fetched past and dropped, which ``stream_processors.app``'s
+recovery order relies on.
 """
 from __future__ import annotations
 
@@ -51,6 +56,20 @@ def transport_class():
     from faust.transport.drivers import aiokafka as driver
 
     class InlineConsumer(driver.Consumer):
+        async def _getmany(self, active_partitions, timeout: float):
+            # Faust passes its live set of active partitions to the consumer thread, where aiokafka's
+            # ``Fetcher.fetched_records`` reads an EMPTY set as "every partition". Paused while the thread
+            # waits (the changelogs when the tables are restored), the set turns empty and aiokafka hands
+            # back records of paused partitions too; Faust's ``getmany`` drops those (not active), after
+            # aiokafka moved its position past them: never handed over, never fetched again. A copy per
+            # call keeps paused partitions' records in aiokafka's buffer, where the next seek finds them.
+            if active_partitions is None:
+                return await super()._getmany(active_partitions, timeout)
+            partitions = frozenset(active_partitions)
+            if not partitions:
+                return {}
+            return await super()._getmany(partitions, timeout)
+
         async def _drain_messages(self, fetcher) -> None:  # pragma: no cover - run by every worker test
             # Faust's Consumer._drain_messages (faust-streaming 0.15.3), but for the hand-off marked below.
             callback = self.callback
