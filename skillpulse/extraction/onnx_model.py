@@ -9,6 +9,7 @@ before quantisation (``fuse_graph``); graphs exported before that still load and
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 ONNX_FILE = "model.onnx"
@@ -90,17 +91,29 @@ def export_onnx(model, folder: str | Path, quantize: bool = True, optimize: bool
         fuse_graph(target, model.config)
     written = [target]
     if quantize:
-        import logging
-
         from onnx import TensorProto
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # its pre-processing hint
-        # DefaultTensorType: shape inference cannot type the outputs of fused (com.microsoft) nodes
-        quantize_dynamic(str(target), str(onnx_file(folder, True)), weight_type=QuantType.QInt8, per_channel=True,
-                         extra_options={"DefaultTensorType": TensorProto.FLOAT})
+        with _warnings_muted():  # its pre-processing hint, logged on the root logger
+            # DefaultTensorType: shape inference cannot type the outputs of fused (com.microsoft) nodes
+            quantize_dynamic(str(target), str(onnx_file(folder, True)), weight_type=QuantType.QInt8,
+                             per_channel=True, extra_options={"DefaultTensorType": TensorProto.FLOAT})
         written.append(onnx_file(folder, True))
     return written
+
+
+@contextmanager
+def _warnings_muted():
+    """Log records up to WARNING dropped while the block runs, then logging as it was (the exporter
+    runs from the ``batch`` commands, alone in their process)."""
+    import logging
+
+    muted = logging.root.manager.disable
+    logging.disable(max(muted, logging.WARNING))
+    try:
+        yield
+    finally:
+        logging.disable(muted)
 
 
 def fuse_graph(path: str | Path, config) -> dict[str, int]:
@@ -108,7 +121,6 @@ def fuse_graph(path: str | Path, config) -> dict[str, int]:
     of ``config``) over the float graph at ``path``, in place; returns the fused operators and
     their counts (also kept in the graph's metadata, ``FUSED_KEY``). Leaves the graph as it was,
     with a warning saying why, where the optimizer fails or fuses no attention layer."""
-    import logging
     import warnings
 
     path = Path(path)
@@ -121,13 +133,9 @@ def fuse_graph(path: str | Path, config) -> dict[str, int]:
         options = FusionOptions("bert")
         for name in _FUSIONS_OFF:
             setattr(options, name, False)
-        muted = logging.root.manager.disable
-        logging.disable(max(muted, logging.WARNING))  # its "fused N nodes" lines (loggers outside one tree)
-        try:
+        with _warnings_muted():  # its "fused N nodes" lines (loggers named after its modules, no one tree)
             optimized = optimize_model(str(path), model_type="bert", num_heads=heads, hidden_size=hidden,
                                        optimization_options=options, opt_level=0)
-        finally:
-            logging.disable(muted)
         fused = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
     except Exception as exc:  # noqa: BLE001 - any optimizer failure leaves the plain graph, said
         warnings.warn(f"{path}: ONNX Runtime's transformer optimizer failed ({type(exc).__name__}: {exc}); "
