@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@# Bytecode of the project's own modules, as a regular install has it (an editable one leaves it to
+	@# Python's first import, which PYTHONDONTWRITEBYTECODE=1 turns off: ~50 ms more per command start).
+	$(BIN)/python -m compileall -q skillpulse schemas producers stream_processors batch dashboard >/dev/null
 	@touch $(STAMP)
 
 setup: $(STAMP)  ## Create .venv and install SkillPulse with its dev tools

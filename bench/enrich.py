@@ -27,6 +27,7 @@ each (~13 skill mentions) by appending other postings' descriptions (determinist
 
 Start-up alone (``--part startup``, also printed before the whole-process table): each process on
 one posting (``skillpulse enrich``, the seed's loop, ``skillpulse --help``, a bare interpreter).
+SkillPulse's modules are byte-compiled first, as an installed package has them (``compile_project``).
 
 Goals: ``skillpulse enrich`` >= 2x the seed's loop as a whole process on the 1.4 KB postings with the
 packaged taxonomy (1x is the floor), and near-flat cost from 1k to 5k labels.
@@ -189,6 +190,19 @@ def whole_process(rows: list[dict[str, Any]], full: dict[str, Any], runs: int) -
     return goal
 
 
+def compile_project() -> None:
+    """Byte-compile SkillPulse's own modules, as a regular install (and ``make setup``) has them.
+
+    An editable install leaves the ``.pyc`` files to Python's first import, which a machine with
+    PYTHONDONTWRITEBYTECODE=1 never writes: every start would compile the sources again (~50 ms).
+    """
+    import compileall
+
+    root = Path(__file__).resolve().parent.parent
+    for package in ("skillpulse", "schemas", "producers", "stream_processors", "batch", "dashboard"):
+        compileall.compile_dir(root / package, quiet=1)
+
+
 def startup(runs: int) -> None:
     """Start-up of ``skillpulse enrich`` as a whole process on one posting (imports, settings, taxonomy),
     against the seed's loop on the same posting and a bare ``python -c pass``, medians of ``runs``."""
@@ -221,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="in-process table, whole-process table (with start-up), both (default), or start-up only")
     args = parser.parse_args(argv)
 
+    if args.part in ("startup", "all", "whole"):
+        compile_project()
     if args.part == "startup":
         print(f"Start-up, seconds, median of {args.runs} runs:")
         startup(args.runs)
@@ -239,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nWhole processes, wall seconds, median of {args.runs} runs ({load} before):")
         startup(args.runs)
         goal = whole_process(rows, full, args.runs)
-        print(f"goal >= 2x the seed's loop as a whole process on 1.4 KB postings: {goal:.1f}x "
+        print(f"goal >= 2x the seed's loop as a whole process on 1.4 KB postings: {goal:.2f}x "
               f"({'met' if goal >= 2 else 'floor met' if goal >= 1 else 'MISSED'})")
     return 0
 

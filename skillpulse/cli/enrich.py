@@ -51,9 +51,10 @@ def enrich(
     general_skills (general tech: java, git, postgresql…; never counted as AI). A bad line is reported on
     stderr with its line number and skipped; the exit status is 1 if any line was bad.
     """
-    from skillpulse.cli import load_settings
+    from skillpulse.cli import load_settings, skip_teardown
     from skillpulse.cli.enricher_cache import cached_enricher
 
+    skip_teardown()  # a filter run often on small inputs: no interpreter teardown after the output
     settings = load_settings()
     enricher = cached_enricher(pipeline_version or settings.pipeline_version, taxonomy or settings.taxonomy_path,
                                settings.cache_dir)
