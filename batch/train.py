@@ -233,8 +233,9 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
             raise ValueError(f"the distillation weight alpha must be within [0, 1] (got {distill_alpha})")
         teacher_started = time.perf_counter()
         rng_state = torch.random.get_rng_state()  # loading the teachers must not change the student's run
-        soft = teacher_distributions(teachers, tokenizer, [model.config.id2label[i] for i in range(model.config.num_labels)],
-                                     chunks, temperature=distill_temperature, batch_size=2 * batch_size)
+        student_labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        soft = teacher_distributions(teachers, tokenizer, student_labels, chunks, temperature=distill_temperature,
+                                     batch_size=2 * batch_size)
         torch.random.set_rng_state(rng_state)
         teacher_seconds = time.perf_counter() - teacher_started
     rng = random.Random(seed)
