@@ -21,6 +21,8 @@ from skillpulse.extraction.tagger import (MAX_LENGTH, META_FILE, STRIDE, TokenTa
                                          offline, set_threads)
 
 CLASS_WEIGHT = 3.0  # weight of B/I tokens vs O (1.0): weak labels on few postings need it; real labels less
+# Sections of a fast tokenizer's JSON that decide the ids of a text (truncation and padding are set per call).
+_TOKENIZER_PARTS = ("added_tokens", "normalizer", "pre_tokenizer", "post_processor", "model")
 
 
 def is_test_key(posting_key: str, test_share: float = 0.2) -> bool:
@@ -110,11 +112,63 @@ def evaluate_tagger(tagger: TokenTagger, examples: Sequence[Example]) -> dict:
     return metrics
 
 
+def _tokenizer_parts(tokenizer) -> dict:
+    spec = json.loads(tokenizer.backend_tokenizer.to_str())
+    return {part: spec.get(part) for part in _TOKENIZER_PARTS}
+
+
+def teacher_distributions(teachers: Sequence[str | Path], tokenizer, label_names: Sequence[str],
+                          chunks: Sequence[dict], *, temperature: float = 2.0, batch_size: int = 32) -> list:
+    """Mean of the teachers' ``softmax(logits / temperature)`` per window: one float32 array
+    ``(tokens, labels)`` per chunk of ``chunks`` (their ``input_ids``), on the CPU.
+
+    Each teacher is a BIO tagger folder that must read text as ``tokenizer`` does (same vocabulary,
+    normaliser, pre-tokeniser, special tokens) and carry the same label names in the same order;
+    otherwise ``ValueError`` says which differs. The teachers run once, in eval mode without
+    gradients, on windows batched by similar length.
+    """
+    import numpy as np
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    if temperature <= 0:
+        raise ValueError(f"the distillation temperature must be positive (got {temperature})")
+    want_tokens = _tokenizer_parts(tokenizer)
+    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]["input_ids"]))
+    sums = [np.zeros((len(c["input_ids"]), len(label_names)), dtype=np.float32) for c in chunks]
+    for teacher in teachers:
+        try:
+            teacher_tok = AutoTokenizer.from_pretrained(str(teacher))
+            model = AutoModelForTokenClassification.from_pretrained(str(teacher))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"teacher {teacher}: cannot load a token classifier there ({exc})") from None
+        if not teacher_tok.is_fast or _tokenizer_parts(teacher_tok) != want_tokens:
+            differ = ([p for p in _TOKENIZER_PARTS if _tokenizer_parts(teacher_tok).get(p) != want_tokens[p]]
+                      if teacher_tok.is_fast else ["not a fast tokenizer"])
+            raise ValueError(f"teacher {teacher}: its tokenizer differs from the student's ({', '.join(differ)}); "
+                             f"a teacher must be fine-tuned from the same base encoder")
+        names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        if names != list(label_names):
+            raise ValueError(f"teacher {teacher}: its labels {names} differ from the student's {list(label_names)}; "
+                             f"train the teachers with the same --layer")
+        model.eval()
+        with torch.inference_mode():
+            for lo in range(0, len(order), batch_size):
+                batch = order[lo:lo + batch_size]
+                ids, mask, _ = _pad([{"input_ids": chunks[i]["input_ids"]} for i in batch], tokenizer.pad_token_id)
+                probs = torch.softmax(model(input_ids=ids, attention_mask=mask).logits.float() / temperature, dim=-1)
+                for row, i in enumerate(batch):
+                    sums[i] += probs[row, :len(chunks[i]["input_ids"])].numpy()
+        del model
+    return [s / len(teachers) for s in sums]
+
+
 def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str | None = None,
           epochs: int = 3, batch_size: int = 8, lr: float = 2e-4, seed: int = 42, test_share: float = 0.2,
           threads: int | None = None, on_step: Callable[[int, int, float], None] | None = None,
           meta: dict | None = None, layers: Sequence[str] = (), class_weight: float = CLASS_WEIGHT,
-          first_subtoken: bool = False) -> TrainResult:
+          first_subtoken: bool = False, teachers: Sequence[str | Path] = (), distill_alpha: float = 0.5,
+          distill_temperature: float = 2.0) -> TrainResult:
     """Fine-tune on the training postings, evaluate on the held-out ones, save to ``out_dir``.
 
     ``base_model`` is an encoder (a new BIO head is trained) or a BIO tagger with the same span types
@@ -124,6 +178,14 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
     ``first_subtoken`` labels only each word's first sub-token (the others are ignored by the loss),
     as the tagger reads words at inference. ``on_step(done, total, loss)`` reports progress. Raises ``ValueError``
     when either side of the split is empty (label more postings).
+
+    ``teachers`` (BIO tagger folders with the student's tokenizer and labels) turn on knowledge
+    distillation: they score every training window once, and the loss becomes
+    ``(1 - distill_alpha) * cross-entropy + distill_alpha * T**2 * KL(teachers || student)`` at
+    temperature ``T = distill_temperature``, the teachers' distribution being the mean of their
+    ``softmax(logits / T)``. The KL term covers the positions the cross-entropy counts (labelled
+    sub-tokens: the ones decoding reads, and the ones the teachers were trained on). An ensemble's
+    knowledge at one model's inference cost. Without teachers the loss is the plain cross-entropy.
     """
     offline()
     import torch
@@ -163,6 +225,19 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
         if first_subtoken:
             tags = first_subtoken_only(tags, enc.word_ids(c))
         chunks.append({"input_ids": enc["input_ids"][c], "labels": tags})
+    teachers = [str(t) for t in teachers]
+    soft = None
+    teacher_seconds = 0.0
+    if teachers:
+        if not 0.0 <= distill_alpha <= 1.0:
+            raise ValueError(f"the distillation weight alpha must be within [0, 1] (got {distill_alpha})")
+        teacher_started = time.perf_counter()
+        rng_state = torch.random.get_rng_state()  # loading the teachers must not change the student's run
+        student_labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        soft = teacher_distributions(teachers, tokenizer, student_labels, chunks, temperature=distill_temperature,
+                                     batch_size=2 * batch_size)
+        torch.random.set_rng_state(rng_state)
+        teacher_seconds = time.perf_counter() - teacher_started
     rng = random.Random(seed)
     lengths = [len(c["input_ids"]) for c in chunks]
     steps_per_epoch = (len(chunks) + batch_size - 1) // batch_size
@@ -180,6 +255,9 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
             ids, mask, labels = _pad([chunks[i] for i in batch], tokenizer.pad_token_id)
             logits = model(input_ids=ids, attention_mask=mask).logits
             loss = loss_fn(logits.view(-1, logits.shape[-1]), labels.view(-1))
+            if soft is not None:
+                loss = (1.0 - distill_alpha) * loss + distill_alpha * _distill_term(
+                    logits, [soft[i] for i in batch], labels, distill_temperature)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -207,8 +285,27 @@ def train(examples: Sequence[Example], out_dir: str | Path, *, base_model: str |
             "layers": list(layers), "max_length": MAX_LENGTH, "stride": STRIDE,
             "metrics": metrics, "test_keys": sorted(e.posting_key for e in test_ex),
             "train_seconds": round(seconds, 1), **(meta or {})}
+    if teachers:
+        info["distill"] = {"teachers": teachers, "alpha": distill_alpha, "temperature": distill_temperature,
+                           "kl_positions": "labelled", "teacher_seconds": round(teacher_seconds, 1)}
     (out / META_FILE).write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
     return TrainResult(out, base_model, metrics, len(train_ex), len(test_ex), seconds, losses)
+
+
+def _distill_term(logits, targets: Sequence, labels, temperature: float):
+    """``T**2 * KL(teacher || student)`` at temperature ``T``, averaged over the labelled positions of the batch
+    (``targets``: the teachers' mean soft distribution per window, unpadded)."""
+    import numpy as np
+    import torch
+
+    target = np.zeros(tuple(logits.shape), dtype=np.float32)
+    for row, t in enumerate(targets):
+        target[row, :len(t)] = t
+    target = torch.from_numpy(target)
+    log_student = torch.log_softmax(logits / temperature, dim=-1)
+    kl = (target * (torch.log(target.clamp_min(1e-12)) - log_student)).sum(-1)
+    counted = (labels != IGNORE).to(kl.dtype)
+    return temperature ** 2 * (kl * counted).sum() / counted.sum().clamp_min(1.0)
 
 
 def examples_from_labels(paths: Sequence[str | Path], layer: str = "knowledge") -> tuple[list[Example], tuple[str, ...]]:

@@ -174,11 +174,23 @@ def train_cmd(
     first_subtoken: bool = typer.Option(True, "--first-subtoken/--all-subtokens",
                                         help="Label only each word's first sub-token (the tagger reads words "
                                              "by their first sub-token) or every sub-token."),
+    teacher: list[Path] = typer.Option(None, "--teacher", help="A trained BIO tagger folder to distil from (repeat "
+                                       "for an ensemble): the student also learns the teachers' mean soft tags, so "
+                                       "one model carries an ensemble's knowledge at one model's inference cost. "
+                                       "Teachers must share the student's tokenizer and labels."),
+    distill_alpha: float = typer.Option(0.5, "--distill-alpha", min=0.0, max=1.0,
+                                        help="Weight of the teachers' KL term (the gold tags' cross-entropy "
+                                             "gets 1 - alpha); with --teacher only."),
+    distill_temperature: float = typer.Option(2.0, "--distill-temperature", min=0.05,
+                                              help="Softmax temperature of teachers and student in the KL term "
+                                                   "(higher: softer targets); with --teacher only."),
 ) -> None:
     """Train a BIO skill tagger from human labels (e.g. SkillSpan) and print its held-out span scores.
 
     Strict F1 counts a span only with the exact first and last token (conlleval); loose counts any
     overlap. Use the folder with `skillpulse spans --model DIR`, `batch evaluate`, or `batch promote DIR`.
+    With --teacher (repeatable) the student is distilled from trained taggers: loss = (1 - alpha) *
+    cross-entropy on the gold tags + alpha * T^2 * KL(teachers' mean soft tags || student's).
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -193,6 +205,10 @@ def train_cmd(
         raise typer.Exit(2) from None
     console.print(f"{len(examples)} labelled texts, {sum(len(e.spans) for e in examples)} spans "
                   f"({', '.join(layers)}) from {len(labels)} file(s)")
+    teachers = list(teacher or [])
+    if teachers:
+        console.print(f"distilling from {len(teachers)} teacher(s), alpha {distill_alpha}, "
+                      f"temperature {distill_temperature} (the teachers score the training windows first)")
     with Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
         task = bar.add_task("train", total=None, note="")
@@ -205,7 +221,8 @@ def train_cmd(
         try:
             result = train(examples, output, base_model=base, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                            test_share=holdout, threads=threads, on_step=on_step, layers=layers,
-                           class_weight=class_weight, first_subtoken=first_subtoken,
+                           class_weight=class_weight, first_subtoken=first_subtoken, teachers=teachers,
+                           distill_alpha=distill_alpha, distill_temperature=distill_temperature,
                            meta={"label_files": [str(p) for p in labels], "layer": layer})
         except ValueError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
